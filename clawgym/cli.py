@@ -105,6 +105,38 @@ def _cmd_convert(a):
     print(f"wrote {len(ts.tasks)} tasks as {a.to} to {out}")
     return 1 if ts.errors else 0
 
+def _cmd_run(a):
+    from clawgym.agent import Budget
+    from clawgym.rollout import run_tasks
+    ts = load_tasks(a.tasks, strict=a.strict)
+    for src, msg in ts.errors: print(f"skipped: {src}: {msg}", file=sys.stderr)
+    try:
+        s = run_tasks(ts.tasks, a.policy, a.out, samples=a.samples, workers=a.workers, budget=Budget(max_turns=a.max_turns),
+                      backend=a.backend, base_seed=a.seed, overwrite=a.overwrite)
+    except KeyboardInterrupt:
+        print(f"interrupted: finished episodes are saved in {a.out}/trajectories.jsonl; run the same command again to resume", file=sys.stderr)
+        return 130
+    print(json.dumps(s, indent=2))
+    print(f"trajectories: {a.out}/trajectories.jsonl  summary: {a.out}/summary.json")
+    return 0
+
+def _cmd_synth(a):
+    from dataclasses import asdict
+    from clawgym.filter import synthesize
+    fams = [f.strip() for f in a.families.split(",") if f.strip()] if a.families else None
+    if a.route == "llm":
+        from clawgym.llmsynth import synthesize_llm
+        tasks, rep = synthesize_llm(a.llm, a.n, a.seed, workers=a.workers, dedup=a.dedup)
+    else:
+        tasks, rep = synthesize(a.n, a.seed, fams, workers=a.workers, dedup=a.dedup)
+    out = _WRITERS[a.format](tasks, a.out)
+    report_base = Path(a.out) / "synth_report" if a.format != "jsonl" else Path(a.out).with_suffix("")
+    Path(str(report_base) + ".json").write_text(json.dumps(asdict(rep), indent=2, default=str) + "\n")
+    Path(str(report_base) + ".md").write_text("# Synthesis report\n\n```\n" + rep.table() + "\n```\n")
+    print(rep.table())
+    print(f"wrote {len(tasks)} tasks ({a.format}) to {out}; report: {report_base}.md")
+    return 0 if len(tasks) >= a.n else 1
+
 def _cmd_demo(a):
     run_demo(a.out, a.tasks)
     return 0
@@ -125,6 +157,29 @@ def build_parser() -> argparse.ArgumentParser:
             sp.add_argument("--to", choices=sorted(_WRITERS), required=True)
             sp.add_argument("--out", required=True)
         sp.set_defaults(fn=fn)
+    r = sub.add_parser("run", help="run a policy on a task set in sandboxes; resumable")
+    r.add_argument("--tasks", required=True, help="any supported task PATH")
+    r.add_argument("--policy", required=True, help="noop | oracle | replay:FILE")
+    r.add_argument("--out", required=True, help="run folder (trajectories.jsonl, summary.json)")
+    r.add_argument("--samples", type=int, default=1, help="episodes per task")
+    r.add_argument("--workers", type=int, default=2, help="parallel episode processes (0: in this process)")
+    r.add_argument("--max-turns", type=int, default=20, help="assistant turns per episode")
+    r.add_argument("--backend", default="auto", choices=["auto", "bwrap", "subprocess"], help="sandbox backend")
+    r.add_argument("--seed", type=int, default=0, help="base seed for per-episode seeds")
+    r.add_argument("--overwrite", action="store_true", help="start afresh instead of resuming")
+    r.add_argument("--strict", action="store_true", help="fail on the first broken task instead of skipping it")
+    r.set_defaults(fn=_cmd_run)
+    sy = sub.add_parser("synth", help="synthesize a gated, deduplicated task set")
+    sy.add_argument("--n", type=int, required=True, help="tasks wanted")
+    sy.add_argument("--seed", type=int, default=0, help="same seed, byte-identical output")
+    sy.add_argument("--families", default=None, help="comma-separated family names (default: all)")
+    sy.add_argument("--route", choices=["procedural", "llm"], default="procedural")
+    sy.add_argument("--llm", default=None, help="for --route llm: openai:MODEL@BASE_URL (key from OPENAI_API_KEY)")
+    sy.add_argument("--format", choices=sorted(_WRITERS), default="jsonl", help="jsonl file, native dir, or ClawGym task dirs")
+    sy.add_argument("--workers", type=int, default=2, help="gate processes")
+    sy.add_argument("--dedup", choices=["auto", "minilm", "minhash", "off"], default="auto")
+    sy.add_argument("--out", required=True, help="output .jsonl file (or folder for --format dir/clawgym)")
+    sy.set_defaults(fn=_cmd_synth)
     d = sub.add_parser("demo", help="the main job on embedded defaults (what `make demo` runs)")
     d.add_argument("--out", default="runs/demo", help="output folder")
     d.add_argument("--tasks", default=None, help="task set to use instead of data_samples/")
@@ -135,7 +190,7 @@ def main(argv:list[str]|None=None) -> int:
     "Entry point of the `clawgym` console script."
     a = build_parser().parse_args(argv)
     try: code = a.fn(a)
-    except (TaskFormatError, FileNotFoundError, FileExistsError, NotADirectoryError) as e:
+    except (TaskFormatError, FileNotFoundError, FileExistsError, NotADirectoryError, ValueError) as e:
         print(f"clawgym: error: {e}", file=sys.stderr); code = 2
     except KeyboardInterrupt:
         print("clawgym: interrupted", file=sys.stderr); code = 130
