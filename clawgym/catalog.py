@@ -53,7 +53,7 @@ _VOICE = {  # tone -> (openings, closings); "" means none, so a voice sometimes 
     "terse": (["", "Need this:", "Quick one.", "Task:", "Please:"], ["", "Thanks.", "Ta.", "Asap."]),
     "friendly": (["Hey!", "Hi there!", "Hello :)", "Hey, hope your day is going well!", "Hi! Small favour?"],
                  ["Thanks so much!", "You're a star, thank you!", "Thanks a bunch!", "Cheers!"]),
-    "formal": (["Good morning.", "Hello,", "Dear assistant,", "I would appreciate your help with the following."],
+    "formal": (["Good morning.", "Hello.", "I hope this finds you well.", "I would appreciate your help with the following."],
                ["Thank you in advance.", "Kind regards.", "Many thanks for your assistance.", "Please let me know once this is complete."]),
     "chatty": (["Okay so, it's been one of those weeks.", "Right, before I forget -", "So I was thinking about this on the way home.",
                 "Morning! Coffee in hand, let's do this.", "Busy week with {occupation} stuff, so here goes."],
@@ -334,6 +334,7 @@ def _persona_line(rec, where:str) -> Persona:
     if all(k in rec for k in _FIELDS):
         bad = [k for k in _FIELDS if not isinstance(rec[k], str)]
         if bad: raise CatalogFormatError(f"{where}: fields {bad} must be strings")
+        if rec["tone"] not in TONES: raise CatalogFormatError(f"{where}: tone {rec['tone']!r} is not one of {TONES}")
         p = Persona(**{k: rec[k] for k in _FIELDS})
         text = rec.get("persona")
         return p if text in (None, p.text) else dataclasses.replace(p, source_text=text)  # an edited text wins, verbatim
@@ -347,8 +348,10 @@ def _persona_line(rec, where:str) -> Persona:
 def load_personas_jsonl(path:str|Path) -> list[Persona]:  # a JSONL file: `{"persona": "<text>"}` or full persona records, one a line
     "Personas from a JSONL file; a bad line raises `CatalogFormatError` naming file:line and what was wrong."
     out = []
-    with open(path, encoding="utf-8") as f:
-        for i, line in enumerate(f, 1):
+    with open(path, "rb") as f:  # bytes, so a line that is not UTF-8 is reported with its number
+        for i, raw in enumerate(f, 1):
+            try: line = raw.decode("utf-8-sig")  # tolerate a BOM from Windows editors
+            except UnicodeDecodeError as e: raise CatalogFormatError(f"{path}:{i}: not UTF-8 text ({e.reason} at byte {e.start})") from None
             if not line.strip(): continue
             try: rec = json.loads(line)
             except json.JSONDecodeError as e:
@@ -377,8 +380,10 @@ _META_KEYS = ("openclaw", "clawdbot", "clawdis")  # where OpenClaw looks for run
 SKILL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")  # a skill name is a folder name in the workspace
 
 def _yaml_scalar(s:str) -> str:
-    "`s` as a one-line YAML scalar that reads back as the same string."
-    return s if yaml.safe_load(s) == s and "\n" not in s and ": " not in s and " #" not in s else json.dumps(s, ensure_ascii=False)
+    "`s` as a one-line YAML scalar that reads back as the same string: plain when it already does, else JSON-quoted (valid YAML)."
+    try: plain = "\n" not in s and yaml.safe_load(s) == s
+    except yaml.YAMLError: plain = False
+    return s if plain else json.dumps(s, ensure_ascii=False)
 
 @dataclass(frozen=True)
 class Skill:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import shlex
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from .checks import run_checks
 from .core import MOUNT, Score, Task
-from .sandbox import Limits, Sandbox
+from .sandbox import Limits, Sandbox, default_backend
 from .workspace import workspace_files, materialize
 
 # %% auto 0
@@ -47,10 +48,11 @@ def openclaw_transcript(messages:list[dict]) -> list[dict]:
 # %% ../nbs/07_verify.ipynb
 _CHECKER_RUNNER = '''
 import json, sys
-sys.path.insert(0, "{hidden}")
+hidden, workspace = sys.argv[1], sys.argv[2]
+sys.path.insert(0, hidden)
 from checker import grade
-with open("{hidden}/transcript.json", encoding="utf-8") as f: transcript = json.load(f)
-out = grade(transcript, "{mount}")
+with open(hidden + "/transcript.json", encoding="utf-8") as f: transcript = json.load(f)
+out = grade(transcript, workspace)
 print("CLAWGYM_SCORES " + json.dumps(out, default=str))
 '''
 
@@ -65,26 +67,30 @@ class CodeEvidence:
 def _finite01(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and 0 <= v <= 1
 
-def _in_sandbox(workspace, hidden_files:dict, command:str, backend:str, timeout:float) -> tuple:
-    "Run `command` over a copy of `workspace` with `hidden_files` (path -> (bytes, mode)) mounted at HIDDEN_MOUNT."
+def _in_sandbox(workspace, hidden_files:dict, command, backend:str, timeout:float):
+    "Run `command(ws_path, hidden_path)` over a copy of `workspace`, with `hidden_files` (path -> (bytes, mode)) beside it."
+    backend = default_backend() if backend == "auto" else backend
     with tempfile.TemporaryDirectory(prefix="clawgym-verify-") as tmp:
         ws, hidden = Path(tmp) / "ws", Path(tmp) / "hidden"
         shutil.copytree(workspace, ws, symlinks=True)
         hidden.mkdir()
         for rel, (data, mode) in hidden_files.items():
             p = hidden / rel; p.parent.mkdir(parents=True, exist_ok=True); p.write_bytes(data); p.chmod(mode | 0o444)
-        for p in [hidden, *hidden.rglob("*")]:
+        for p in [Path(tmp), hidden, *hidden.rglob("*")]:
             if p.is_dir(): p.chmod(0o755)  # the sandbox user is not the host user: the verifier files must be world-readable
         limits = Limits(wall_s=timeout, output_bytes=200_000)
-        with Sandbox(ws, backend=backend, limits=limits, binds={str(hidden): HIDDEN_MOUNT}) as sb:
-            return sb.run(command, workdir=HIDDEN_MOUNT)
+        if backend == "bwrap":
+            with Sandbox(ws, backend=backend, limits=limits, binds={str(hidden): HIDDEN_MOUNT}) as sb:
+                return sb.run(command(MOUNT, HIDDEN_MOUNT), workdir=HIDDEN_MOUNT)
+        with Sandbox(ws, backend=backend, limits=limits) as sb:  # no mounts without bwrap: the real paths are passed instead
+            return sb.run(f"cd {shlex.quote(str(hidden))} && " + command(str(ws), str(hidden)))
 
 def run_checker(task:Task, workspace, transcript:list|None=None, backend:str="auto", timeout:float=60.0) -> CodeEvidence:
     "Run the task's Python `grade(transcript, workspace_path)` in a fresh sandbox; its dict values become sub-scores."
     files = {"checker.py": (task.checker.encode(), 0o644),
              "transcript.json": (json.dumps(transcript or []).encode(), 0o644),
-             "run_checker.py": (_CHECKER_RUNNER.format(hidden=HIDDEN_MOUNT, mount=MOUNT).encode(), 0o644)}
-    r = _in_sandbox(workspace, files, f"python3 {HIDDEN_MOUNT}/run_checker.py", backend, timeout)
+             "run_checker.py": (_CHECKER_RUNNER.encode(), 0o644)}
+    r = _in_sandbox(workspace, files, lambda ws, hidden: f"python3 {hidden}/run_checker.py {shlex.quote(hidden)} {shlex.quote(ws)}", backend, timeout)
     log = (r.stdout + r.stderr)[-2000:]
     if r.timed_out: return CodeEvidence({}, "timeout", f"checker ran past {timeout:g}s", log)
     lines = [l for l in r.stdout.splitlines() if l.startswith("CLAWGYM_SCORES ")]
@@ -99,8 +105,11 @@ def run_checker(task:Task, workspace, transcript:list|None=None, backend:str="au
 
 def run_reward(task:Task, workspace, backend:str="auto", timeout:float=60.0) -> CodeEvidence:
     "Run the task's hidden `reward_command` (e.g. ClawGym `bash reward/reward.sh`); the last stdout line is the score."
+    if (default_backend() if backend == "auto" else backend) != "bwrap":
+        return CodeEvidence({}, "error", "hidden reward scripts hard-code /root/.openclaw/workspace, which only the bwrap backend "
+                            "provides; install bubblewrap (apt-get install bubblewrap) to verify this task")
     files = {f.path: (f.data(), f.mode) for f in task.hidden}
-    r = _in_sandbox(workspace, files, task.reward_command, backend, timeout)
+    r = _in_sandbox(workspace, files, lambda ws, hidden: task.reward_command, backend, timeout)
     log = (r.stdout + r.stderr)[-2000:]
     if r.timed_out: return CodeEvidence({}, "timeout", f"reward command ran past {timeout:g}s", log)
     lines = r.stdout.strip().splitlines()

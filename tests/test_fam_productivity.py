@@ -1,0 +1,46 @@
+"Productivity families: seeds 0..19 pass the gates, and cheats (right file names, wrong content) score well below 1."
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from clawgym.agent import run_episode
+from clawgym.filter import gate_task
+from clawgym.synth import make_task
+from clawgym.verify import verify
+from clawgym.workspace import materialize
+from fam_cheats import cheat_scores
+
+FAMILIES = ["meeting_action_items", "inbox_triage", "contacts_merge", "todo_replan", "timesheet_billing"]
+
+def moved_bullets_score(task) -> float|None:
+    "Score of a cheat that writes the reference's markdown with every '- ' bullet moved one place on (items under the wrong heading)."
+    mds = [p for p in task.workspace.outputs if p.endswith(".md")]
+    if not mds: return None
+    with tempfile.TemporaryDirectory() as d:
+        solved = Path(d) / "solved"
+        run_episode(task, "oracle", keep_workspace=solved)
+        ws = materialize(task, Path(d) / "cheat")
+        for p in mds:
+            lines = (solved / p).read_text().splitlines()
+            idx = [i for i, l in enumerate(lines) if l.startswith("- ")]
+            moved = [lines[i] for i in idx[1:] + idx[:1]]
+            for i, l in zip(idx, moved): lines[i] = l
+            (ws / p).parent.mkdir(parents=True, exist_ok=True)
+            (ws / p).write_text("\n".join(lines) + "\n")
+        return verify(task, ws).value
+
+@pytest.mark.parametrize("name", FAMILIES)
+def test_gates(name):
+    for seed in range(20):
+        g = gate_task(make_task(name, seed))
+        assert g.ok, (name, seed, g.reasons)
+
+@pytest.mark.parametrize("name", FAMILIES)
+def test_cheat_scores_low(name):
+    for seed in range(10):
+        t = make_task(name, seed)
+        s = cheat_scores(t)
+        moved = moved_bullets_score(t)
+        if moved is not None: s["moved_bullets"] = moved
+        assert max(s.values()) < 0.5, (name, seed, s)
