@@ -286,7 +286,7 @@ class ChatClient:
         parts = urllib.parse.urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"base_url {base_url!r} must be an http(s) URL with a host, like 'http://127.0.0.1:8000/v1'")
-        if not isinstance(model, str) or not model.strip(): raise ValueError("model must be the non-empty name the server serves (see GET {base_url}/models)")
+        if not isinstance(model, str) or not model.strip(): raise ValueError(f"model must be the non-empty name the server serves (GET {url}/models lists them), got {model!r}")
         if timeout <= 0 or max_retries < 0 or backoff < 0:
             raise ValueError(f"need timeout > 0, max_retries >= 0, backoff >= 0; got {timeout}, {max_retries}, {backoff}")
         self.base_url, self.model = url, model.strip()

@@ -18,6 +18,7 @@ import math
 import os
 import re
 import stat
+import subprocess
 import sys
 from pathlib import Path
 
@@ -27,13 +28,14 @@ try: import yaml  # optional: a small fallback parser below handles plain YAML w
 except ImportError: yaml = None
 
 # %% auto 0
-__all__ = ['MOUNT', 'MAX_READ', 'CHECKS', 'JailError', 'CheckFailed', 'ParamError', 'Workspace', 'check', 'describe_checks',
-           'run_check', 'run_checks', 'code_score', 'parse_key', 'get_key', 'load_yaml', 'load_data', 'read_csv',
-           'parse_when', 'same_when', 'file_exists', 'file_absent', 'text_contains', 'text_excludes', 'text_regex',
-           'text_equals', 'line_count', 'word_count', 'json_valid', 'json_path_equals', 'yaml_key_equals',
-           'toml_key_equals', 'schema_errors', 'json_schema', 'csv_header', 'csv_rows', 'csv_column_aggregate',
-           'markdown_sections', 'markdown_section', 'sorted_by', 'python_parses', 'file_unchanged', 'file_moved',
-           'dir_tree', 'ics_events', 'ics_event', 'date_field', 'vendor_source', 'main']
+__all__ = ['MOUNT', 'MAX_READ', 'CHECKS', 'SANDBOX_KINDS', 'JailError', 'ExecNotAllowed', 'CheckFailed', 'ParamError',
+           'Workspace', 'check', 'describe_checks', 'run_check', 'run_checks', 'code_score', 'parse_key', 'get_key',
+           'load_yaml', 'load_data', 'read_csv', 'parse_when', 'same_when', 'file_exists', 'file_absent',
+           'text_contains', 'text_excludes', 'text_regex', 'text_equals', 'line_count', 'word_count', 'json_valid',
+           'json_path_equals', 'yaml_key_equals', 'toml_key_equals', 'schema_errors', 'json_schema', 'csv_header',
+           'csv_rows', 'csv_column_aggregate', 'markdown_sections', 'markdown_section', 'sorted_by', 'python_parses',
+           'file_unchanged', 'file_moved', 'dir_tree', 'ics_events', 'ics_event', 'date_field', 'command_succeeds',
+           'python_function', 'vendor_source', 'main']
 
 # %% ../nbs/03a_checks.ipynb
 MOUNT = "/root/.openclaw/workspace"  # the agent's view of the workspace; mirrors clawgym.core.MOUNT (this file may not import core)
@@ -44,6 +46,9 @@ class JailError(ValueError):
     def __init__(self, message:str, via_link:bool=False):
         super().__init__(message)
         self.via_link = via_link
+
+class ExecNotAllowed(RuntimeError):
+    "A check that runs the agent's code was asked to run outside a sandbox."
 
 class CheckFailed(Exception):
     "The workspace does not meet a check (missing file, unparsable output, ...): the check scores 0 with this message as reason."
@@ -58,10 +63,12 @@ class ParamError(ValueError):
 class Workspace:
     "A read-only view of the directory `root`; `originals` maps input paths to their sha256 when the workspace was made."
     def __init__(self, root, # the workspace directory
-                 originals:dict|None=None): # path -> sha256 of the input files at materialize time, for `file_unchanged`
+                 originals:dict|None=None, # path -> sha256 of the input files at materialize time, for `file_unchanged`
+                 allow_exec:bool=False): # may checks run the agent's code? Only inside a sandbox (see SANDBOX_KINDS)
         if not Path(root).is_dir(): raise NotADirectoryError(f"workspace root {str(root)!r} is not a directory; materialize the workspace first")
         self.root = Path(root).resolve()
         self.originals = dict(originals or {})
+        self.allow_exec = allow_exec
 
     def _inside(self, p:Path) -> bool: return p == self.root or self.root in p.parents
 
@@ -190,7 +197,7 @@ def run_check(spec:dict, # {"kind", "params", "name"?, "weight"?, "hard"?}: the 
     try:
         _validate(kind, CHECKS[kind], params)
         score, reason = CHECKS[kind](ws, **params)
-    except ParamError as e: res["reason"] = f"check {kind!r}: {e}"; return res
+    except (ParamError, ExecNotAllowed) as e: res["reason"] = f"check {kind!r}: {e}"; return res
     except CheckFailed as e: score, reason = 0.0, str(e)
     except JailError as e:
         if not e.via_link: res["reason"] = f"check {kind!r}: {e}"; return res
@@ -206,9 +213,10 @@ def run_check(spec:dict, # {"kind", "params", "name"?, "weight"?, "hard"?}: the 
 
 def run_checks(specs:list, # check specs as in `run_check`
                root, # the workspace directory
-               originals:dict|None=None) -> list[dict]: # path -> sha256 of the inputs, for `file_unchanged`
+               originals:dict|None=None, # path -> sha256 of the inputs, for `file_unchanged`
+               allow_exec:bool=False) -> list[dict]: # let SANDBOX_KINDS run the agent's code (only inside a sandbox)
     "Run every check against the workspace at `root`, in order."
-    ws = Workspace(root, originals)
+    ws = Workspace(root, originals, allow_exec)
     return [run_check(s, ws) for s in specs]
 
 def code_score(results:list[dict]) -> float|None:
@@ -884,6 +892,64 @@ def date_field(ws, path:str, key:str|None=None, # key path in a JSON/YAML/TOML f
     return _frac(len(vals) - len(problems), len(vals)), f"{path}: " + ("; ".join(f"{w}: {p}" for w, p in problems[:3]) if problems else f"{len(vals)} date(s) as expected")
 
 # %% ../nbs/03a_checks.ipynb
+SANDBOX_KINDS = {"command_succeeds", "python_function"}  # kinds that run the agent's code: sandbox only
+
+def _need_exec(ws, kind:str):
+    if not ws.allow_exec: raise ExecNotAllowed(f"check {kind!r} runs the agent's code and only runs inside a sandbox (clawgym.verify does that)")
+
+def _tail(s:str, n:int=300) -> str: return s.strip()[-n:]
+
+@check("command_succeeds")
+def command_succeeds(ws, command:str, # shell command run in the workspace, e.g. 'python3 -m pytest -q tests'
+                     timeout:float=60, # seconds before it counts as failed
+                     expect_output:str|None=None): # a string its output must also contain
+    "The command exits 0 (and prints `expect_output`) when run in the workspace."
+    _need_exec(ws, "command_succeeds")
+    try: r = subprocess.run(["bash", "-c", command], cwd=ws.root, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired: return 0.0, f"`{command}` ran past {timeout:g}s"
+    out = r.stdout + r.stderr
+    if r.returncode != 0: return 0.0, f"`{command}` exited {r.returncode}: {_tail(out)}"
+    if expect_output is not None and expect_output not in out: return 0.0, f"`{command}` succeeded but its output lacks {expect_output!r}: {_tail(out)}"
+    return 1.0, f"`{command}` exited 0"
+
+_FN_HARNESS = r"""
+import importlib.util, json, sys
+path, fn, cases = sys.argv[1], sys.argv[2], json.loads(sys.stdin.read())
+spec = importlib.util.spec_from_file_location("module_under_test", path)
+mod = importlib.util.module_from_spec(spec)
+sys.path.insert(0, __import__("os").path.dirname(path))
+spec.loader.exec_module(mod)
+f = getattr(mod, fn)
+out = []
+for c in cases:
+    try: out.append({"ok": True, "value": f(*c.get("args", []), **c.get("kwargs", {}))})
+    except Exception as e: out.append({"ok": False, "error": type(e).__name__ + ": " + str(e)[:200]})
+print("CLAWGYM_RESULTS " + json.dumps(out, default=repr))
+"""
+
+@check("python_function")
+def python_function(ws, path:str, # the Python file defining the function
+                    function:str, # its name
+                    cases:list, # [{"args": [...], "kwargs": {...}, "expected": value}, ...]
+                    tol:float=0.0, # numeric tolerance
+                    timeout:float=30): # seconds for all cases together
+    "Calling `function` from `path` on each case returns `expected` (score: fraction of cases)."
+    _need_exec(ws, "python_function")
+    if not cases or not all(isinstance(c, dict) and "expected" in c for c in cases):
+        raise ParamError("cases", "must be a non-empty list of objects with 'expected' (and 'args' / 'kwargs')")
+    file = ws.path(path)
+    if not file.is_file(): raise CheckFailed(f"{path}: not found")
+    try: r = subprocess.run([sys.executable, "-c", _FN_HARNESS, str(file), function], input=json.dumps(cases), cwd=ws.root,
+                            capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired: return 0.0, f"{path}: {function}() ran past {timeout:g}s"
+    lines = [l for l in r.stdout.splitlines() if l.startswith("CLAWGYM_RESULTS ")]
+    if r.returncode != 0 or not lines: return 0.0, f"{path}: importing or calling {function}() failed: {_tail(r.stderr)}"
+    got = json.loads(lines[-1].split(" ", 1)[1])
+    ok = [g["ok"] and _same(g["value"], c["expected"], tol) for g, c in zip(got, cases)]
+    bad = [f"{function}(*{c.get('args', [])}) -> {g.get('value', g.get('error'))!r}, expected {c['expected']!r}" for g, c, k in zip(got, cases, ok) if not k]
+    return _frac(sum(ok), len(cases)), (f"{path}: {sum(ok)}/{len(cases)} cases right" + (f"; e.g. {bad[0]}" if bad else ""))
+
+# %% ../nbs/03a_checks.ipynb
 def vendor_source() -> str:
     "This module's source, to be written verbatim into a task's hidden reward folder as `clawgym_checks.py`."
     return Path(__file__).read_text(encoding="utf-8")
@@ -894,6 +960,8 @@ def main(argv:list|None=None) -> int:
     ap.add_argument("checks_json", help="a JSON list of checks, or {'checks': [...], 'originals': {path: sha256}}")
     ap.add_argument("workspace", help="the workspace directory")
     ap.add_argument("--score", action="store_true", help="print only the weighted code score")
+    ap.add_argument("--full", action="store_true", help="print every result (name, kind, score, reason, status, ...) as a JSON list")
+    ap.add_argument("--allow-exec", action="store_true", help="let checks that run the agent's code run (use only inside a sandbox)")
     a = ap.parse_args(argv)
     try: spec = json.loads(Path(a.checks_json).read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:
@@ -903,12 +971,15 @@ def main(argv:list|None=None) -> int:
     if not isinstance(checks, list) or not (originals is None or isinstance(originals, dict)):
         print(f"clawgym_checks: {a.checks_json!r} must hold a list of checks or {{'checks': [...], 'originals': {{...}}}}", file=sys.stderr)
         return 2
-    try: results = run_checks(checks, a.workspace, originals)
+    try: results = run_checks(checks, a.workspace, originals, a.allow_exec)
     except NotADirectoryError as e:
         print(f"clawgym_checks: {e}", file=sys.stderr)
         return 2
     for r in results:
         if r["status"] == "error": print(f"clawgym_checks: {r['name']}: {r['reason']}", file=sys.stderr)
+    if a.full:
+        print(json.dumps(results))
+        return 0
     if a.score:
         s = code_score(results)
         if s is None:

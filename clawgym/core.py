@@ -289,10 +289,12 @@ class RubricRule(Record):
 
     def __post_init__(self):
         if self.file_path: self.file_path = check_relpath(self.file_path, "file_path")
-        if sorted(self.levels, key=float) != list(RUBRIC_LEVELS):
+        if isinstance(self.levels, (list, tuple)) and len(self.levels) == 5: self.levels = dict(zip(RUBRIC_LEVELS, self.levels))
+        if not isinstance(self.levels, dict) or sorted(map(_level_key, self.levels)) != sorted(RUBRIC_LEVELS):
             raise TaskFormatError(f"levels must have exactly the keys {list(RUBRIC_LEVELS)}, got {list(self.levels)}", "levels")
         texts = [str(t).strip() for t in self.levels.values()]
         if any(not t for t in texts) or len(set(texts)) != 5: raise TaskFormatError("the five level descriptions must be non-empty and distinct", "levels")
+        self.levels = {_level_key(k): v for k, v in self.levels.items()}
         self.levels = {k: self.levels[k] for k in RUBRIC_LEVELS}
 
 def _level_key(k) -> str:
@@ -416,6 +418,7 @@ class Score(Record):
     subscores: dict[str, float] = field(default_factory=dict)  # check name -> [0, 1]
     reasons: dict[str, str] = field(default_factory=dict)  # check or rule name -> why it scored so
     rubric_scores: dict[str, float] = field(default_factory=dict)  # rule name -> [0, 1]
+    judge: dict[str, Any] = field(default_factory=dict)  # rule name -> {prompt, answers, samples, spread}: what the judge saw and said
     error: Optional[str] = None
 
     def __post_init__(self):
@@ -454,6 +457,7 @@ class Trajectory(Record):
     diff: dict[str, Any] = field(default_factory=dict)  # summary of the final workspace diff
     score: Optional[Score] = None
     provenance: dict[str, Any] = field(default_factory=dict)  # package version, sandbox backend, sampling settings
+    archive: str = ""  # the final workspace as a .tar.gz, relative to the run folder (for rescoring without re-running)
 
     @property
     def key(self) -> tuple:

@@ -15,7 +15,7 @@ import sys
 import tempfile
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from .catalog import SUBCATEGORY_SKILLS, Persona, personas, sample_subcategory, skill

@@ -8,19 +8,21 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 import shlex
 import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .checks import run_checks
+from .checks import SANDBOX_KINDS, Workspace, run_checks, vendor_source
 from .core import MOUNT, Score, Task
 from .sandbox import Limits, Sandbox, default_backend
 from .workspace import workspace_files, materialize
 
 # %% auto 0
-__all__ = ['HIDDEN_MOUNT', 'openclaw_transcript', 'CodeEvidence', 'run_checker', 'run_reward', 'aggregate', 'originals_of',
+__all__ = ['HIDDEN_MOUNT', 'JUDGE_PROMPT', 'openclaw_transcript', 'CodeEvidence', 'run_checker', 'run_sandbox_checks',
+           'run_reward', 'parse_judge_answer', 'chat_completer', 'Judgement', 'Judge', 'aggregate', 'originals_of',
            'verify']
 
 # %% ../nbs/07_verify.ipynb
@@ -103,6 +105,18 @@ def run_checker(task:Task, workspace, transcript:list|None=None, backend:str="au
     if bad: return CodeEvidence({}, "error", f"grade() returned values outside [0, 1]: {str(bad)[:200]}", log)
     return CodeEvidence({str(k): float(v) for k, v in out.items()}, log=log)
 
+def run_sandbox_checks(specs:list[dict], workspace, originals:dict, backend:str="auto", timeout:float=60.0) -> list[dict]:
+    "Run checks that execute the agent's code (SANDBOX_KINDS) with the vendored check library inside a fresh sandbox."
+    files = {"clawgym_checks.py": (vendor_source().encode(), 0o644),
+             "checks.json": (json.dumps({"checks": specs, "originals": originals}).encode(), 0o644)}
+    r = _in_sandbox(workspace, files, lambda ws, hidden: f"python3 {hidden}/clawgym_checks.py --full --allow-exec {hidden}/checks.json {shlex.quote(ws)}",
+                    backend, timeout)
+    fail = lambda why: [{"name": c.get("name") or c["kind"], "kind": c["kind"], "score": None, "status": "error", "reason": why,
+                         "weight": c.get("weight", 1.0), "hard": bool(c.get("hard", False))} for c in specs]
+    if r.timed_out: return fail(f"sandboxed checks ran past {timeout:g}s")
+    try: return json.loads(r.stdout.strip().splitlines()[-1])
+    except (IndexError, json.JSONDecodeError): return fail(f"sandboxed checks failed (exit {r.returncode}): {(r.stderr or r.stdout).strip()[-300:]}")
+
 def run_reward(task:Task, workspace, backend:str="auto", timeout:float=60.0) -> CodeEvidence:
     "Run the task's hidden `reward_command` (e.g. ClawGym `bash reward/reward.sh`); the last stdout line is the score."
     if (default_backend() if backend == "auto" else backend) != "bwrap":
@@ -121,11 +135,98 @@ def run_reward(task:Task, workspace, backend:str="auto", timeout:float=60.0) -> 
     return CodeEvidence({"reward": v}, log=log)
 
 # %% ../nbs/07_verify.ipynb
-def aggregate(task:Task, results:list[dict], evidence:list[CodeEvidence], rubric_scores:dict|None=None) -> Score:
-    "Combine check results, checker/reward evidence and rubric scores into the task's final Score."
+JUDGE_PROMPT = """Grade one quality of work an assistant did for a user.
+
+The user asked:
+{instruction}
+
+Rule "{name}": {criteria}
+Levels:
+{levels}
+
+{subject}
+
+Pick the level that fits best. Answer with JSON only: {{"level": <one of 0, 0.25, 0.5, 0.75, 1>, "reason": "<one sentence>"}}"""
+
+def parse_judge_answer(text:str) -> tuple[float|None, str]:
+    "(level, reason) from a judge's answer, or (None, what was wrong with it)."
+    m = re.search(r"\{.*\}", text or "", re.S)
+    if not m: return None, f"no JSON object in the answer: {str(text)[:120]!r}"
+    try: obj = json.loads(m.group(0))
+    except json.JSONDecodeError as e: return None, f"the answer is not valid JSON ({e.msg}): {m.group(0)[:120]!r}"
+    lv = obj.get("level") if isinstance(obj, dict) else None
+    try: lv = float(lv)
+    except (TypeError, ValueError): return None, f"'level' must be one of 0, 0.25, 0.5, 0.75, 1; got {obj.get('level') if isinstance(obj, dict) else obj!r}"
+    if lv not in (0, 0.25, 0.5, 0.75, 1): return None, f"'level' must be one of 0, 0.25, 0.5, 0.75, 1; got {lv:g}"
+    return lv, str(obj.get("reason", ""))[:300]
+
+def chat_completer(client, temperature:float=0.0, max_tokens:int=200):
+    "A `complete(messages) -> str` for `Judge` from a `clawgym.chat.ChatClient`."
+    return lambda messages: client.chat(messages, temperature=temperature, max_tokens=max_tokens).content or ""
+
+@dataclass
+class Judgement:
+    "The judge's verdict on one rule."
+    score: float | None  # mean level over samples; None when the judge failed
+    reason: str
+    samples: list  # level of each sample
+    spread: float  # max - min over samples
+    prompt: str
+    answers: list  # raw answers, retries included
+
+class Judge:
+    "Scores rubric rules with a chat model: strict JSON answers, retries on junk, optional repeated samples."
+    def __init__(self, complete, # complete(messages) -> str
+                 samples:int=1, # judgements per rule; the mean is used and the spread reported
+                 retries:int=2, # extra attempts after an answer that does not parse
+                 max_chars:int=4000): # the judged file is cut to this many characters (with a note)
+        self.complete, self.samples, self.retries, self.max_chars = complete, samples, retries, max_chars
+
+    def subject(self, rule, workspace, messages) -> str|None:
+        "What the judge reads for `rule`: the file's text, or the final reply; None when the file is missing."
+        if rule.file_path:
+            try: text = Workspace(workspace).read_text(rule.file_path)
+            except Exception: return None
+            cut = len(text) > self.max_chars
+            return f"The file {rule.file_path}:\n<<<\n{text[:self.max_chars]}\n>>>" + (f"\n(cut: {len(text) - self.max_chars} more characters)" if cut else "")
+        final = next((m.get("content") for m in reversed(messages or []) if m.get("role") == "assistant" and m.get("content")), "") or ""
+        calls = [tc["function"]["name"] for m in messages or [] for tc in m.get("tool_calls") or []]
+        return f"The assistant's final reply:\n<<<\n{final[:self.max_chars]}\n>>>\nTools it called, in order: {', '.join(calls) or 'none'}"
+
+    def judge_rule(self, task:Task, rule, workspace, messages=None) -> Judgement:
+        subject = self.subject(rule, workspace, messages)
+        if subject is None: return Judgement(0.0, f"{rule.file_path} does not exist", [], 0.0, "", [])
+        levels = "\n".join(f"{k}: {v}" for k, v in rule.levels.items())
+        prompt = JUDGE_PROMPT.format(instruction=task.instruction, name=rule.name, criteria=rule.criteria or "(see levels)", levels=levels, subject=subject)
+        samples, answers, reason = [], [], ""
+        for _ in range(self.samples):
+            msgs = [{"role": "system", "content": "You are a strict, fair grader. You answer with JSON only."}, {"role": "user", "content": prompt}]
+            for attempt in range(self.retries + 1):
+                ans = self.complete(msgs)
+                answers.append(ans)
+                lv, why = parse_judge_answer(ans)
+                if lv is not None: samples.append(lv); reason = why; break
+                msgs = msgs + [{"role": "assistant", "content": ans}, {"role": "user", "content": f"That answer was not usable: {why}. Answer with the JSON only."}]
+            else:
+                return Judgement(None, f"judge gave no usable answer after {self.retries + 1} tries: {why}", samples, 0.0, prompt, answers)
+        return Judgement(sum(samples) / len(samples), reason, samples, max(samples) - min(samples), prompt, answers)
+
+    def judge(self, task:Task, workspace, messages=None) -> dict:
+        "Judge every rubric rule of `task`: rule name -> Judgement."
+        return {r.name: self.judge_rule(task, r, workspace, messages) for r in task.rubric}
+
+# %% ../nbs/07_verify.ipynb
+def aggregate(task:Task, results:list[dict], evidence:list[CodeEvidence], judgements:dict|None=None) -> Score:
+    "Combine check results, checker/reward evidence and the judge's rule judgements into the task's final Score."
     reasons = {r["name"]: r["reason"] for r in results}
     subs = {r["name"]: r["score"] for r in results if r["status"] == "scored"}
     errors = [f"{r['name']}: {r['reason']}" for r in results if r["status"] != "scored"]
+    judgements = judgements or {}
+    judge_log = {k: {"prompt": j.prompt, "answers": j.answers, "samples": j.samples, "spread": j.spread} for k, j in judgements.items()}
+    for k, j in judgements.items(): reasons[k] = j.reason + (f" (samples {j.samples}, spread {j.spread:g})" if len(j.samples) > 1 else "")
+    failed = [f"{k}: {j.reason}" for k, j in judgements.items() if j.score is None]
+    if failed: return Score(status="error", error="judge failed on rule " + "; ".join(failed)[:500], subscores=subs, reasons=reasons, judge=judge_log)
+    rubric_scores = {k: j.score for k, j in judgements.items()}
     for ev in evidence:
         if ev.status != "scored": return Score(status=ev.status, error=ev.error, subscores=subs, reasons=reasons)
         subs.update(ev.scores)
@@ -154,7 +255,7 @@ def aggregate(task:Task, results:list[dict], evidence:list[CodeEvidence], rubric
         reasons["gate"] = f"hard check(s) failed: {failed_hard}; score capped at {agg.gate_cap:g}"
     return Score(value=round(min(1.0, max(0.0, value)), 6), code=None if code is None else round(code, 6),
                  rubric=None if rubric is None else round(rubric, 6), subscores=subs, reasons=reasons,
-                 rubric_scores=dict(rubric_scores or {}))
+                 rubric_scores=rubric_scores, judge=judge_log)
 
 # %% ../nbs/07_verify.ipynb
 def originals_of(task:Task) -> dict[str, str]:
@@ -165,12 +266,18 @@ def verify(task:Task, workspace, # the final workspace folder on the host
            messages:list[dict]|None=None, # the episode's OpenAI-format messages, for checkers that read the transcript
            backend:str="auto", # sandbox backend for checker and reward code
            timeout:float|None=None, # seconds for checker / reward code; default min(120, task timeout)
-           judge=None) -> Score: # rubric judge: callable(task, workspace) -> {rule name: score}; None leaves rubrics unjudged
+           judge:Judge|None=None) -> Score: # rubric judge; None leaves rubric rules unjudged
     "Verify the final `workspace` of an episode of `task` and return its Score."
     timeout = timeout or float(min(120, task.meta.timeout_s))
-    results = run_checks([c.to_dict() for c in task.checks], workspace, originals_of(task)) if task.checks else []
+    specs = [c.to_dict() for c in task.checks]
+    originals = originals_of(task) if specs else {}
+    local = [c for c in specs if c["kind"] not in SANDBOX_KINDS]
+    boxed = [c for c in specs if c["kind"] in SANDBOX_KINDS]
+    by_name = {r["name"]: r for r in (run_checks(local, workspace, originals) if local else [])}
+    if boxed: by_name.update({r["name"]: r for r in run_sandbox_checks(boxed, workspace, originals, backend, timeout)})
+    results = [by_name[c.get("name") or c["kind"]] for c in specs]
     evidence = []
     if task.checker: evidence.append(run_checker(task, workspace, openclaw_transcript(messages or []), backend, timeout))
     if task.reward_command: evidence.append(run_reward(task, workspace, backend, timeout))
-    rubric_scores = judge(task, workspace) if (judge is not None and task.rubric) else None
-    return aggregate(task, results, evidence, rubric_scores)
+    judgements = judge.judge(task, workspace, messages) if (judge is not None and task.rubric) else None
+    return aggregate(task, results, evidence, judgements)

@@ -102,9 +102,35 @@ def test_kind(tmp_path, kind, files, params, expected):
 
 
 def test_every_kind_is_covered_on_pass_and_fail():
-    passing = {k for k, _, _, s in CASES if s == 1.0}
-    failing = {k for k, _, _, s in CASES if s < 1.0}
+    passing = {k for k, _, _, s in CASES + EXEC_CASES if s == 1.0}
+    failing = {k for k, _, _, s in CASES + EXEC_CASES if s < 1.0}
     assert passing == set(C.CHECKS) == failing
+
+
+CALC = {"calc.py": "def double(x):\n    return x * 2\n", "slow.py": "def f():\n    while True: pass\n",
+        "test_calc.sh": "python3 -c 'import calc; assert calc.double(4) == 8'\n"}
+# Kinds that run the agent's code: they run only with allow_exec (inside a sandbox).
+EXEC_CASES = [
+    ("command_succeeds", CALC, {"command": "bash test_calc.sh"}, 1.0),
+    ("command_succeeds", CALC, {"command": "bash test_calc.sh && echo fine", "expect_output": "fine"}, 1.0),
+    ("command_succeeds", CALC, {"command": "exit 2"}, 0.0),
+    ("command_succeeds", CALC, {"command": "sleep 5", "timeout": 0.5}, 0.0),
+    ("python_function", CALC, {"path": "calc.py", "function": "double", "cases": [{"args": [2], "expected": 4}, {"kwargs": {"x": 1.5}, "expected": 3.0}]}, 1.0),
+    ("python_function", CALC, {"path": "calc.py", "function": "double", "cases": [{"args": [2], "expected": 4}, {"args": ["a"], "expected": "b"}]}, 0.5),
+    ("python_function", CALC, {"path": "calc.py", "function": "triple", "cases": [{"args": [2], "expected": 6}]}, 0.0),
+    ("python_function", CALC, {"path": "slow.py", "function": "f", "cases": [{"expected": 1}], "timeout": 1}, 0.0),
+    ("python_function", CALC, {"path": "missing.py", "function": "f", "cases": [{"expected": 1}]}, 0.0),
+]
+
+
+@pytest.mark.parametrize("kind,files,params,expected", EXEC_CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(EXEC_CASES)])
+def test_exec_kind(tmp_path, kind, files, params, expected):
+    ws = make_ws(tmp_path, files)
+    refused = C.run_check({"kind": kind, "params": params}, ws)
+    assert refused["status"] == "error" and "only runs inside a sandbox" in refused["reason"], refused
+    ws.allow_exec = True
+    r = C.run_check({"kind": kind, "params": params}, ws)
+    assert r["status"] == "scored" and r["score"] == pytest.approx(expected), r
 
 
 def test_empty_workspace_never_errors(tmp_path):

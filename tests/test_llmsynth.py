@@ -5,9 +5,9 @@ from collections import Counter
 import pytest
 
 from clawgym.chat import ChatAuthError, ChatClient, FixtureServer
-from clawgym.core import CATEGORIES, Task
+from clawgym.core import CATEGORIES, FileSpec, Task, WorkspaceSpec
 from clawgym.filter import gate_task
-from clawgym.llmsynth import JSON_RETRIES, REPAIR_ROUNDS, generate_llm_tasks
+from clawgym.llmsynth import JSON_RETRIES, REPAIR_ROUNDS, checker_problems, generate_llm_tasks, validate_intent
 
 INTENT = {
     "instruction": "Count the ERROR lines per service in logs/app.log and write output/errors.json mapping each service to its count.",
@@ -106,15 +106,13 @@ def test_checker_failed_after_repair_rounds():
                                          ("def grade(transcript, workspace_path):\n    return {'a': 1.0}", "On the input files alone"),
                                          ("def grade(transcript, workspace_path):\n    return {'a': 0.0}", "On the correct outputs"),
                                          ("def grade(transcript, workspace_path):\n    while True: pass", "timeout")])
-def test_each_kind_of_bad_checker_is_reported(source, msg, monkeypatch):
-    import clawgym.llmsynth as ls
-    monkeypatch.setattr(ls, "REPAIR_ROUNDS", 0)
-    orig = ls.checker_problems
-    monkeypatch.setattr(ls, "checker_problems", lambda task, intent, backend="auto", timeout=30.0: orig(task, intent, backend, 1.0))
-    seen = []
-    monkeypatch.setattr(ls, "Rejected", type("R", (ls.Rejected,), {"__init__": lambda self, r, s, d: (seen.append(d), ls.Rejected.__init__(self, r, s, d))[1]}))
-    tasks, rej, _ = run(by_stage(checker=source))
-    assert rej == Counter({"checker_failed": 1}) and msg in seen[0], seen
+def test_each_kind_of_bad_checker_is_reported(source, msg):
+    intent = validate_intent(INTENT)
+    task = Task("probe", intent.instruction, WorkspaceSpec(files=[FileSpec(p, text=c) for p, c in intent.files.items()], outputs=intent.outputs),
+                checker=source)
+    problem = checker_problems(task, intent, timeout=1.0)
+    assert problem and msg in problem, problem
+    assert checker_problems(Task("probe", intent.instruction, task.workspace, checker=CHECKER), intent) is None
 
 
 def test_repair_may_correct_the_reference():
@@ -140,9 +138,7 @@ def test_rubric_invalid_then_fixed_makes_a_hybrid_task():
 
 
 def test_verbatim_leak_rejected_without_further_calls():
-    leaky = {**INTENT, "files": {**INTENT["files"], "output_draft.json": '{"billing": 2, "auth": 1}\n\n(draft from last week)'}}
-    leaky["reference"] = {"output/errors.json": '{"billing": 2, "auth": 1, "source": "logs/app.log"}\n'}
-    leaky["files"]["output_draft.json"] = leaky["reference"]["output/errors.json"]
+    leaky = {**INTENT, "files": {**INTENT["files"], "notes/last_week.json": INTENT["reference"]["output/errors.json"]}}
     tasks, rej, srv = run(by_stage(intent=leaky))
     assert rej == Counter({"leak": 1}) and srv.served == 1
 

@@ -83,8 +83,8 @@ def calendar_from_notes(rng, persona):
     uses_default, has_cancel, n_notes = rng.random() < 0.5, rng.random() < 0.6, rng.randint(1, 3)
     default_len = rng.choice([30, 45, 60, 90])
     titles = rng.sample(APPOINTMENTS, n_new + n_old + 1)
-    slots = rng.sample([(d, h) for d in range(12) for h in range(8, 19)], n_new + n_old + 1)  # distinct (day, hour) pairs
-    def at(i): return datetime.combine(wk + timedelta(days=slots[i][0]), datetime.min.time()) + timedelta(hours=slots[i][1], minutes=rng.choice([0, 15, 30, 45]))
+    days = rng.sample(range(14), n_new + n_old + 1)  # one event a day: no existing event shares a start or end with a new one
+    def at(i): return datetime.combine(wk + timedelta(days=days[i]), datetime.min.time()) + timedelta(hours=rng.randint(8, 18), minutes=rng.choice([0, 15, 30, 45]))
     new = []
     for i in range(n_new):
         start, stated = at(i), not (uses_default and (i == 0 or rng.random() < 0.5))
@@ -246,7 +246,7 @@ def _eml(sender:str, to:str, subject:str, sent:datetime, body:str) -> str:
 def _trip_bookings(rng, home:str, city:str, d0:date, nights:int) -> list[dict]:
     "The bookings of one trip as dicts: type, when (datetime), ref, and the email's subject and body."
     T = lambda d, h, m: datetime.combine(d, datetime.min.time()).replace(hour=h, minute=m)
-    out_dep, back = T(d0, rng.randint(6, 14), rng.choice([0, 15, 35, 50])), T(d0 + timedelta(days=nights), rng.randint(12, 20), rng.choice([5, 20, 40]))
+    out_dep, back = T(d0, rng.randint(6, 12), rng.choice([0, 15, 35, 50])), T(d0 + timedelta(days=nights), rng.randint(12, 20), rng.choice([5, 20, 40]))
     (air, code), hotel = rng.choice(AIRLINES), rng.choice(HOTELS).format(w=rng.choice(WORDS).title())
     bs = []
     for dep, a, b in ((out_dep, home, city), (back, city, home)):
@@ -261,9 +261,9 @@ def _trip_bookings(rng, home:str, city:str, d0:date, nights:int) -> list[dict]:
     bs.append({"type": "hotel", "when": check_in, "ref": ref, "from": hotel, "subject": f"Reservation confirmed - {hotel}, {city}",
                "body": f"Dear guest,\n\nthank you for booking {hotel}.\nConfirmation number: {ref}\nCheck-in: {check_in:%Y-%m-%d} from {check_in:%H:%M}\n"
                        f"Check-out: {d0 + timedelta(days=nights)} until 11:00\nNights: {nights}\n"})
-    extra = rng.sample(["train", "tour", "car"], rng.randint(0, 2)) if nights > 1 else []
-    for kind in extra:
-        d = T(d0 + timedelta(days=rng.randint(1, nights - 1)), rng.randint(8, 17), rng.choice([0, 10, 30, 45]))
+    extra = rng.sample(["train", "tour", "car"], rng.randint(0, min(2, nights - 1)))
+    for kind, k in zip(extra, rng.sample(range(1, nights), len(extra))):  # distinct days: no two bookings tie in time
+        d = T(d0 + timedelta(days=k), rng.randint(8, 17), rng.choice([0, 10, 30, 45]))
         ref = ident(rng, {"train": "TR", "tour": "TK", "car": "CR"}[kind], 6)
         if kind == "train":
             body = f"Ticket {ref}\n{city} Central -> {rng.choice(CITIES)}\nDate {d:%d.%m.%Y}, departure {d:%H:%M}, coach {rng.randint(1, 12)}\n"
@@ -317,7 +317,7 @@ def trip_itinerary(rng, persona):
     for i, b in enumerate(items):
         checks.append(Check("json_path_equals", {"path": out, "key": f"items[{i}].ref", "expected": b["ref"], "case_sensitive": False}, name=f"ref_{i}"))
         checks.append(Check("json_path_equals", {"path": out, "key": f"items[{i}].when", "expected": iso_min(b["when"])}, name=f"when_{i}"))
-    checks.append(Check("json_path_equals", {"path": out, "key": "items[0].type", "expected": "flight"}, name="type_first", weight=0.5))
+    checks.append(Check("json_path_equals", {"path": out, "key": "items[0].type", "expected": items[0]["type"]}, name="type_first", weight=0.5))
     doc = {"trip": city, "items": [{"when": iso_min(b["when"]), "type": b["type"], "ref": b["ref"]} for b in items]}
     reference = [ToolCall("exec", {"command": "grep -l -i -E 'booking|reservation|ticket|PNR|rental|cancel' mail/inbox/*.eml | xargs cat"}),
                  ToolCall("write", {"path": out, "content": json.dumps(doc, indent=2) + "\n"})]

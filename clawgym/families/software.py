@@ -85,7 +85,7 @@ BUGS = [  # names, signature, docstring, body with {X}, the right X, the buggy X
      "return [items[i:i + size] for i in range(0, {X}, size)]", "len(items)", "len(items) - size",
      lambda r: [[r.randint(0, 99) for _ in range(r.randint(1, 11))], r.randint(1, 4)]),
     (["median", "middle_value"], "values", "The median of a non-empty list of numbers.",
-     "s = sorted(values)\nn = len(s)\nif n % 2:\n    return s[n // 2]\nreturn {X}", "(s[n // 2 - 1] + s[n // 2]) / 2", "s[n // 2]",
+     "s = sorted(values)\nn = len(s)\nif n % 2 == 1:\n    return s[(n - 1) // 2]\nreturn {X}", "(s[n // 2 - 1] + s[n // 2]) / 2", "s[n // 2]",
      lambda r: [[r.randint(-20, 80) for _ in range(r.randint(1, 8))]]),
     (["is_leap", "is_leap_year"], "year", "True if `year` is a leap year in the Gregorian calendar.",
      "return {X}", "year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)", "year % 4 == 0 and year % 100 != 0",
