@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 import clawgym
-from .core import MOUNT, Score, Step, Task, ToolCall, Trajectory
+from .core import MOUNT, Score, Step, Task, ToolCall, Trajectory, scratch_root
 from .sandbox import Limits, Sandbox
 from .tools import ToolRunner
 from .verify import verify
@@ -61,6 +61,7 @@ class Policy:
     name = "policy"
     model = ""  # the model behind the policy, recorded in trajectories
     settings: dict = {}  # sampling settings (temperature, top_p, ...) recorded in trajectories
+    batched = False  # True when one `generate` over many requests beats many calls (one forward pass): rollouts then batch episodes
 
     def generate(self, requests:list[Request]) -> list[Reply]: raise NotImplementedError
 
@@ -150,7 +151,7 @@ class Episode:
         self.seed = episode_seed(task.id, sample, base_seed)
         self.budget = budget or Budget()
         self.model, self.settings = model, dict(settings or {})
-        self._tmp = tempfile.mkdtemp(prefix="clawgym-ep-", dir=workdir)
+        self._tmp = tempfile.mkdtemp(prefix="clawgym-ep-", dir=workdir or scratch_root())
         self.workspace = materialize(task, Path(self._tmp) / "workspace")
         self.before = snapshot(self.workspace)
         self.sandbox = Sandbox(self.workspace, backend=backend, limits=Limits(wall_s=self.budget.exec_timeout))

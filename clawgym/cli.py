@@ -59,23 +59,33 @@ def default_samples() -> Path:
     if not here.is_dir(): raise FileNotFoundError(f"data_samples/ not found at {here}; run from a clawgym checkout or pass --tasks")
     return here
 
-def run_demo(out, tasks_path=None) -> dict:
-    "Load, validate and re-export the sample tasks into `out`; returns a summary and prints a table."
+def run_demo(out, tasks_path=None, n_synth:int=300, seed:int=0, workers:int=2, progress:bool=True) -> dict:
+    "The main job: validate the sample tasks, then synthesize and gate `n_synth` tasks; everything lands in `out`."
+    from clawgym.filter import synthesize
     t0, out = time.time(), Path(out)
     src = Path(tasks_path) if tasks_path else default_samples()
+    print(f"[1/2] validating the tasks in {src}")
     ts = load_tasks(src)
     if not ts.tasks: raise SystemExit(f"no tasks could be loaded from {src}: {ts.errors}")
-    rows = validate_tasks(ts.tasks, out / "workspaces")
-    save_jsonl(ts.tasks, out / "tasks.jsonl")
+    rows = validate_tasks(ts.tasks, out / "samples" / "workspaces")
+    save_jsonl(ts.tasks, out / "samples" / "tasks.jsonl")
     bad = [r for r in rows if r["ok"] != "yes"]
-    summary = {"source": str(src), "tasks": len(rows), "valid": len(rows) - len(bad), "load_errors": len(ts.errors),
-               "formats": ts.formats, "wall_s": round(time.time() - t0, 2), "out": str(out)}
-    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    (out / "validation.md").write_text("# Validation of " + str(src) + "\n\n```\n" + _table(rows, list(rows[0])) + "\n```\n")
+    (out / "samples" / "validation.md").write_text("# Validation of " + str(src) + "\n\n```\n" + _table(rows, list(rows[0])) + "\n```\n")
     print(_table(rows, list(rows[0])))
     for src_name, msg in ts.errors: print(f"load error: {src_name}: {msg}")
-    print(f"\n{summary['valid']}/{summary['tasks']} tasks valid, {len(ts.errors)} load errors, {summary['wall_s']} s")
-    print(f"outputs: {out}/tasks.jsonl (tasks), {out}/workspaces/ (materialized workspaces), {out}/validation.md, {out}/summary.json")
+    print(f"{len(rows) - len(bad)}/{len(rows)} sample tasks valid, {len(ts.errors)} load errors")
+    summary = {"source": str(src), "tasks": len(rows), "valid": len(rows) - len(bad), "load_errors": len(ts.errors), "formats": ts.formats}
+    if n_synth > 0:
+        print(f"\n[2/2] synthesizing {n_synth} tasks (seed {seed}) through every gate")
+        pool, rep = synthesize(n_synth, seed, workers=workers, progress=progress)
+        save_jsonl(pool, out / "pool.jsonl")
+        (out / "pool.report.md").write_text("# Synthesis report\n\n```\n" + rep.table() + "\n```\n")
+        print(rep.table())
+        summary.update(synthesized=rep.kept, generated=rep.generated, rejected=rep.rejected)
+    summary.update(wall_s=round(time.time() - t0, 2), out=str(out))
+    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    print(f"\ndone in {summary['wall_s']} s. outputs in {out}/: samples/ (validated sample tasks and their workspaces), "
+          f"pool.jsonl + pool.report.md (synthesized, gated tasks), summary.json")
     return summary
 
 # %% ../nbs/16_cli.ipynb
@@ -112,12 +122,26 @@ def _cmd_run(a):
     for src, msg in ts.errors: print(f"skipped: {src}: {msg}", file=sys.stderr)
     try:
         s = run_tasks(ts.tasks, a.policy, a.out, samples=a.samples, workers=a.workers, budget=Budget(max_turns=a.max_turns),
-                      backend=a.backend, base_seed=a.seed, overwrite=a.overwrite)
+                      backend=a.backend, base_seed=a.seed, overwrite=a.overwrite, executor=a.executor,
+                      ray_address=a.ray_address, concurrency=a.concurrency)
     except KeyboardInterrupt:
         print(f"interrupted: finished episodes are saved in {a.out}/trajectories.jsonl; run the same command again to resume", file=sys.stderr)
         return 130
     print(json.dumps(s, indent=2))
     print(f"trajectories: {a.out}/trajectories.jsonl  summary: {a.out}/summary.json")
+    return 0
+
+def _cmd_export(a):
+    from clawgym.rollout import export_parquet, export_sft
+    if a.format == "sft":
+        if not a.out: raise ValueError("export sft needs --out FILE (the JSONL to write)")
+        r = export_sft(a.run, a.out, min_score=a.min_score, tools_profile=a.tools_profile, args_as_dict=a.args_dict)
+        print(json.dumps(r, indent=2))
+        print(f"wrote {r['written']} of {r['episodes']} episodes as SFT chat JSONL to {r['out']}")
+    else:
+        tasks = load_tasks(a.tasks).tasks if a.tasks else None
+        out = export_parquet(a.run, a.out, tasks=tasks)
+        print(f"wrote one row per episode to {out}")
     return 0
 
 def _cmd_synth(a):
@@ -130,7 +154,7 @@ def _cmd_synth(a):
     else:
         tasks, rep = synthesize(a.n, a.seed, fams, workers=a.workers, dedup=a.dedup)
     out = _WRITERS[a.format](tasks, a.out)
-    report_base = Path(a.out) / "synth_report" if a.format != "jsonl" else Path(a.out).with_suffix("")
+    report_base = Path(a.out) / "synth_report" if a.format != "jsonl" else Path(a.out).with_suffix(".report")
     Path(str(report_base) + ".json").write_text(json.dumps(asdict(rep), indent=2, default=str) + "\n")
     Path(str(report_base) + ".md").write_text("# Synthesis report\n\n```\n" + rep.table() + "\n```\n")
     print(rep.table())
@@ -138,7 +162,7 @@ def _cmd_synth(a):
     return 0 if len(tasks) >= a.n else 1
 
 def _cmd_demo(a):
-    run_demo(a.out, a.tasks)
+    run_demo(a.out, a.tasks, n_synth=a.n, seed=a.seed, workers=a.workers)
     return 0
 
 def build_parser() -> argparse.ArgumentParser:
@@ -159,7 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
         sp.set_defaults(fn=fn)
     r = sub.add_parser("run", help="run a policy on a task set in sandboxes; resumable")
     r.add_argument("--tasks", required=True, help="any supported task PATH")
-    r.add_argument("--policy", required=True, help="noop | oracle | replay:FILE")
+    r.add_argument("--policy", required=True, help="noop | oracle | replay:FILE | openai:MODEL@URL | hf:NAME_OR_PATH")
     r.add_argument("--out", required=True, help="run folder (trajectories.jsonl, summary.json)")
     r.add_argument("--samples", type=int, default=1, help="episodes per task")
     r.add_argument("--workers", type=int, default=2, help="parallel episode processes (0: in this process)")
@@ -168,7 +192,20 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--seed", type=int, default=0, help="base seed for per-episode seeds")
     r.add_argument("--overwrite", action="store_true", help="start afresh instead of resuming")
     r.add_argument("--strict", action="store_true", help="fail on the first broken task instead of skipping it")
+    r.add_argument("--executor", choices=["process", "serial", "ray"], default="process",
+                   help="where episodes run: a process pool, this process (debugging), or Ray (local, or a cluster with --ray-address)")
+    r.add_argument("--ray-address", default=None, help="Ray cluster to join (HEAD_IP:6379 after `ray start --head`); default: a local instance")
+    r.add_argument("--concurrency", type=int, default=8, help="episodes at once, batched in one process, for policies that batch (hf:)")
     r.set_defaults(fn=_cmd_run)
+    e = sub.add_parser("export", help="export a run's trajectories: SFT chat JSONL or parquet")
+    e.add_argument("format", choices=["sft", "parquet"], help="sft: messages + tools per line (TRL); parquet: one row per episode")
+    e.add_argument("run", help="run folder (made by `clawgym run`) or its trajectories.jsonl")
+    e.add_argument("--out", default=None, help="output file (required for sft; parquet default: RUN/trajectories.parquet)")
+    e.add_argument("--min-score", type=float, default=1.0, help="sft: keep scored episodes at or above this score")
+    e.add_argument("--tools-profile", default="full", help="sft: the tool profile the agent had (minimal, coding, full)")
+    e.add_argument("--args-dict", action="store_true", help="sft: tool-call arguments as objects (many HF chat templates) not JSON strings")
+    e.add_argument("--tasks", default=None, help="parquet: the task set, to add category and difficulty columns")
+    e.set_defaults(fn=_cmd_export)
     sy = sub.add_parser("synth", help="synthesize a gated, deduplicated task set")
     sy.add_argument("--n", type=int, required=True, help="tasks wanted")
     sy.add_argument("--seed", type=int, default=0, help="same seed, byte-identical output")
@@ -182,7 +219,10 @@ def build_parser() -> argparse.ArgumentParser:
     sy.set_defaults(fn=_cmd_synth)
     d = sub.add_parser("demo", help="the main job on embedded defaults (what `make demo` runs)")
     d.add_argument("--out", default="runs/demo", help="output folder")
-    d.add_argument("--tasks", default=None, help="task set to use instead of data_samples/")
+    d.add_argument("--tasks", default=None, help="task set to validate instead of data_samples/")
+    d.add_argument("--n", type=int, default=300, help="tasks to synthesize and gate")
+    d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--workers", type=int, default=2)
     d.set_defaults(fn=_cmd_demo)
     return p
 

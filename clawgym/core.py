@@ -21,7 +21,7 @@ from typing import Any, Literal, Optional, Union
 __all__ = ['MOUNT', 'CATEGORIES', 'GRADING_TYPES', 'RUBRIC_LEVELS', 'STATUSES', 'FILE_GENERATORS', 'TaskFormatError',
            'from_json_value', 'Record', 'check_relpath', 'register_generator', 'parse_mode', 'FileSpec',
            'WorkspaceSpec', 'Check', 'RubricRule', 'Aggregation', 'ToolCall', 'TaskMeta', 'Task', 'Score', 'Step',
-           'Trajectory', 'write_jsonl', 'read_jsonl']
+           'Trajectory', 'scratch_root', 'write_jsonl', 'read_jsonl']
 
 # %% ../nbs/00_core.ipynb
 MOUNT = "/root/.openclaw/workspace"  # where the agent (and hidden reward scripts) see the workspace
@@ -463,6 +463,18 @@ class Trajectory(Record):
     def key(self) -> tuple:
         "The identity of an episode in a run: (task, policy, sample)."
         return (self.task_id, self.policy, self.sample)
+
+# %% ../nbs/00_core.ipynb
+def scratch_root(min_free_gb:float=1.0) -> str|None:
+    "Folder for short-lived workspaces: $CLAWGYM_TMP, else /dev/shm when writable with `min_free_gb` free, else None (system default)."
+    import os, shutil
+    env = os.environ.get("CLAWGYM_TMP")
+    if env: return env
+    shm = "/dev/shm"
+    try:
+        if os.path.isdir(shm) and os.access(shm, os.W_OK) and shutil.disk_usage(shm).free >= min_free_gb * 2**30: return shm
+    except OSError: pass
+    return None
 
 # %% ../nbs/00_core.ipynb
 def write_jsonl(path, records, append:bool=False) -> Path:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .checks import SANDBOX_KINDS, Workspace, run_checks, vendor_source
-from .core import MOUNT, Score, Task
+from .core import MOUNT, Score, Task, scratch_root
 from .sandbox import Limits, Sandbox, default_backend
 from .workspace import workspace_files, materialize
 
@@ -72,7 +72,7 @@ def _finite01(v) -> bool:
 def _in_sandbox(workspace, hidden_files:dict, command, backend:str, timeout:float):
     "Run `command(ws_path, hidden_path)` over a copy of `workspace`, with `hidden_files` (path -> (bytes, mode)) beside it."
     backend = default_backend() if backend == "auto" else backend
-    with tempfile.TemporaryDirectory(prefix="clawgym-verify-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="clawgym-verify-", dir=scratch_root()) as tmp:
         ws, hidden = Path(tmp) / "ws", Path(tmp) / "hidden"
         shutil.copytree(workspace, ws, symlinks=True)
         hidden.mkdir()

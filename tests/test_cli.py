@@ -50,8 +50,9 @@ def test_missing_path_is_a_clean_error():
 
 
 def test_demo_writes_outputs(tmp_path):
-    r = run("demo", "--out", tmp_path / "demo")
+    r = run("demo", "--out", tmp_path / "demo", "--n", "30")
     summary = json.loads((tmp_path / "demo" / "summary.json").read_text())
     assert summary["valid"] == summary["tasks"] >= 7
-    assert (tmp_path / "demo" / "tasks.jsonl").exists()
+    assert (tmp_path / "demo" / "samples" / "tasks.jsonl").exists()
+    assert summary["synthesized"] == 30 and len((tmp_path / "demo" / "pool.jsonl").read_text().splitlines()) == 30
     assert str(tmp_path / "demo") in r.stdout

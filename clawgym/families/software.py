@@ -375,8 +375,8 @@ def rename_symbol(rng, persona):
     req += (" Update README.md too." if docs_too else "") + " Leave CHANGELOG.md as it is."
     checks = []
     for p in touched:
-        checks.append(Check("text_excludes", {"path": p, "needles": old}, name=f"old_gone:{p}"))
-        checks.append(Check("text_contains", {"path": p, "needles": new}, name=f"new_used:{p}"))
+        checks.append(Check("text_excludes", {"path": p, "needles": old}, name=f"old_gone:{p}", weight=0.25))
+        checks.append(Check("text_contains", {"path": p, "needles": new}, name=f"new_used:{p}", weight=0.25))
     checks += [*unchanged("CHANGELOG.md"),
                Check("python_parses", {"path": f"{pkg}/core.py", "defines": [f"describe_{w}" for w in neighbours]}, name="neighbours_kept", weight=0, hard=True)]
     samples = [make(rng) for _ in range(4)]

@@ -1,0 +1,76 @@
+"""Synthesis at ClawGym scale: `clawgym synth --n 13500` (generate, every gate with sandboxed reference and noop runs, dedup).
+
+Runs the command as a person would, samples the resident memory of its whole process tree every 0.5 s, and reads the stage
+times from the synthesis report. Prints a table and writes benchmarks/synth.md. Targets: <= 600 s wall, peak memory <= 4 GB.
+
+    python benchmarks/synth.py [--n 13500] [--seed 0] [--out /tmp/clawgym-pool]
+"""
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+WALL_S, PEAK_GB = 600.0, 4.0
+
+
+def tree_rss(root: int) -> int:
+    "Resident bytes of `root` and all its descendants, from /proc."
+    kids, rss = {}, {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit(): continue
+        try:
+            with open(f"/proc/{d}/stat") as f: ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            with open(f"/proc/{d}/statm") as f: rss[int(d)] = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            kids.setdefault(ppid, []).append(int(d))
+        except (OSError, ValueError, IndexError): continue
+    total, todo = 0, [root]
+    while todo:
+        p = todo.pop(); total += rss.get(p, 0); todo += kids.get(p, [])
+    return total
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=13500)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--out", default="/tmp/clawgym-pool")
+    ap.add_argument("--md", default=str(Path(__file__).with_name("synth.md")))
+    a = ap.parse_args(argv)
+    out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
+    cmd = [str(Path(sys.executable).parent / "clawgym"), "synth", "--n", str(a.n), "--seed", str(a.seed), "--workers", str(a.workers),
+           "--out", str(out / "pool.jsonl")]
+    t0 = time.time()
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    peak, stop = [0], threading.Event()
+    def sample():
+        while not stop.is_set():
+            peak[0] = max(peak[0], tree_rss(p.pid)); time.sleep(0.5)
+    th = threading.Thread(target=sample, daemon=True); th.start()
+    log = p.communicate()[0]
+    wall = time.time() - t0
+    stop.set(); th.join()
+    if p.returncode != 0: raise SystemExit(f"synth failed ({p.returncode}):\n{log[-3000:]}")
+    rep = json.loads((out / "pool.report.json").read_text())
+    st = rep["stage_s"]
+    rows = [("generate", st["generate"], rep["generated"]), ("gates (reference, noop, scaffold, empty; sandboxed)", st["gates"], rep["generated"]),
+            ("dedup (" + rep["dedup_method"] + ")", st["dedup"], rep["generated"]), ("whole command", wall, rep["kept"])]
+    table = "| stage | seconds | tasks | tasks/s |\n|---|---|---|---|\n" + "\n".join(
+        f"| {name} | {s:.1f} | {n:,} | {n / s if s else float('inf'):.0f} |" for name, s, n in rows)
+    gb = peak[0] / 2**30
+    ok = wall <= WALL_S and gb <= PEAK_GB and rep["kept"] >= a.n
+    verdict = (f"Kept {rep['kept']:,} of {rep['generated']:,} generated; rejected: {rep['rejected']}. Peak memory (process tree RSS): "
+               f"{gb:.2f} GB. Targets: <= {WALL_S:g} s and <= {PEAK_GB:g} GB for {a.n:,} tasks: " + ("met" if ok else "MISSED"))
+    print(table + "\n\n" + verdict)
+    machine = f"{platform.python_implementation()} {platform.python_version()}, {platform.machine()}, {os.cpu_count()} cores"
+    Path(a.md).write_text(f"# Synthesis at scale\n\n`{' '.join(['clawgym'] + cmd[1:])}`\n\n{table}\n\n{verdict}\n\nMachine: {machine}.\n")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
