@@ -5,9 +5,16 @@
 # %% ../nbs/10_agent.ipynb 3
 from __future__ import annotations
 
+import gzip
+import importlib
+import io
 import json
+import os
 import random
+import re
 import shutil
+import stat
+import tarfile
 import tempfile
 import time
 import zlib
@@ -16,15 +23,16 @@ from pathlib import Path
 from typing import Callable
 
 import clawgym
-from .core import MOUNT, Score, Step, Task, ToolCall, Trajectory, scratch_root
+from .core import MOUNT, Score, Step, Task, ToolCall, Trajectory, check_relpath, scratch_root
 from .sandbox import Limits, Sandbox
 from .tools import ToolRunner
 from .verify import verify
 from .workspace import diff, materialize, snapshot
 
 # %% auto 0
-__all__ = ['POLICY_FACTORIES', 'SYSTEM_PROMPT', 'Request', 'Reply', 'Policy', 'NoopPolicy', 'OraclePolicy', 'ReplayPolicy',
-           'make_policy', 'Budget', 'episode_seed', 'Episode', 'run_episode']
+__all__ = ['POLICY_FACTORIES', 'POLICY_MODULES', 'ARCHIVE_CAP', 'TRUNCATED_MARKER', 'SYSTEM_PROMPT', 'Request', 'Reply', 'Policy',
+           'NoopPolicy', 'OraclePolicy', 'ReplayPolicy', 'make_policy', 'archive_name', 'archive_workspace',
+           'extract_archive', 'Budget', 'episode_seed', 'Episode', 'run_episode']
 
 # %% ../nbs/10_agent.ipynb
 @dataclass
@@ -118,13 +126,100 @@ class ReplayPolicy(_ScriptPolicy):
 POLICY_FACTORIES: dict[str, Callable[[str], Policy]] = {"noop": lambda arg: NoopPolicy(), "oracle": lambda arg: OraclePolicy(),
                                                         "replay": lambda arg: ReplayPolicy(arg)}
 
+# Policies defined in later modules register themselves on import; make_policy imports them on first use, so a spec works in
+# a fresh worker process too.
+POLICY_MODULES: dict[str, str] = {"cheat": "clawgym.cheat", "openai": "clawgym.llm", "hf": "clawgym.llm"}
+
 def make_policy(spec:str) -> Policy:
     "A policy from its spec: 'noop', 'oracle', 'replay:FILE', or a registered 'prefix:arg'."
     if isinstance(spec, Policy): return spec
     prefix, _, arg = spec.partition(":")
+    if prefix not in POLICY_FACTORIES and prefix in POLICY_MODULES: importlib.import_module(POLICY_MODULES[prefix])
     if prefix not in POLICY_FACTORIES: raise ValueError(f"unknown policy {spec!r}; known: {sorted(POLICY_FACTORIES)} (e.g. 'oracle', 'replay:calls.json')")
     if prefix == "replay" and not arg: raise ValueError("policy 'replay' needs a file: replay:FILE")
     return POLICY_FACTORIES[prefix](arg)
+
+# %% ../nbs/10_agent.ipynb
+ARCHIVE_CAP = 5 * 2**20  # bytes of file content an archive keeps; past it, files are left out and the marker lists them
+TRUNCATED_MARKER = ".clawgym_archive_truncated"
+
+def archive_name(task_id:str, policy:str, sample:int) -> str:
+    "The archive's file name for episode (task, policy, sample): `<task_id>__<policy-slug>__<sample>.tar.gz`."
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", policy).strip("-.")[:48] or "policy"
+    if slug != policy: slug += f"-{zlib.crc32(policy.encode()):08x}"  # two specs that clean to one slug must not share a file
+    return f"{task_id}__{slug}__{sample}.tar.gz"
+
+def _entries(root:Path, rel:str=""):
+    "(relative path, lstat) of everything under `root`, folders included, links not followed."
+    with os.scandir(root / rel if rel else root) as it: found = list(it)
+    for e in found:
+        p = f"{rel}/{e.name}" if rel else e.name
+        st = e.stat(follow_symlinks=False)
+        yield p, st
+        if stat.S_ISDIR(st.st_mode): yield from _entries(root, p)
+
+def _member(name:str, st, kind) -> tarfile.TarInfo:
+    ti = tarfile.TarInfo(name)
+    ti.type, ti.mode, ti.mtime, ti.uid, ti.gid, ti.uname, ti.gname = kind, stat.S_IMODE(st.st_mode), 0, 0, 0, "", ""
+    return ti
+
+def archive_workspace(workspace, # the folder to archive
+                      dest, # the .tar.gz file to write
+                      max_bytes:int=ARCHIVE_CAP) -> list[str]: # file content kept, in bytes
+    "Write `workspace` to `dest` as a deterministic, size-capped .tar.gz; returns the paths left out (empty when complete)."
+    root, dest = Path(workspace), Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    entries = sorted(_entries(root), key=lambda x: x[0])
+    left_out, total, full = [], 0, False
+    tmp = dest.with_name(dest.name + ".part")  # written aside and renamed: a crash never leaves half an archive under the real name
+    with open(tmp, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6) as gz, \
+         tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        tar.addfile(_member("workspace", root.stat(), tarfile.DIRTYPE))
+        for rel, st in entries:
+            name = f"workspace/{rel}"
+            if stat.S_ISDIR(st.st_mode): tar.addfile(_member(name, st, tarfile.DIRTYPE))
+            elif stat.S_ISLNK(st.st_mode):
+                ti = _member(name, st, tarfile.SYMTYPE); ti.linkname = os.readlink(root / rel); tar.addfile(ti)
+            elif not stat.S_ISREG(st.st_mode): left_out.append(f"{rel}\t{st.st_size}\tnot a regular file")
+            elif full or total + st.st_size > max_bytes:
+                full = True; left_out.append(f"{rel}\t{st.st_size}\tover the {max_bytes}-byte cap")
+            else:
+                ti = _member(name, st, tarfile.REGTYPE); ti.size = st.st_size
+                with open(root / rel, "rb") as f: tar.addfile(ti, f)
+                total += st.st_size
+        if left_out:
+            note = (f"This archive is incomplete: {len(left_out)} entries of the workspace were left out (path, bytes, why).\n"
+                    + "\n".join(left_out) + "\n").encode()
+            ti = tarfile.TarInfo(TRUNCATED_MARKER); ti.size, ti.mode, ti.mtime = len(note), 0o644, 0
+            tar.addfile(ti, io.BytesIO(note))
+    os.replace(tmp, dest)
+    return [l.split("\t", 1)[0] for l in left_out]
+
+def extract_archive(archive, # a .tar.gz written by `archive_workspace`
+                    dest) -> list[str]: # the folder to fill (created; must be empty or absent)
+    "Restore an archived workspace into `dest`; returns the marker's lines for what was left out (empty when complete)."
+    archive, dest = Path(archive), Path(dest)
+    if not archive.is_file(): raise FileNotFoundError(f"workspace archive {archive} does not exist")
+    dest.mkdir(parents=True, exist_ok=True)
+    if any(dest.iterdir()): raise FileExistsError(f"{dest} is not empty; extract an archive into a fresh folder")
+    top, left_out, dirs = dest.resolve(), [], []
+    with tarfile.open(archive, "r:gz") as tar:
+        for m in tar:
+            if m.name == TRUNCATED_MARKER:
+                left_out = tar.extractfile(m).read().decode().splitlines()[1:]; continue
+            if m.name == "workspace": continue
+            if not m.name.startswith("workspace/"): raise ValueError(f"{archive}: member {m.name!r} is not under workspace/; not a clawgym workspace archive")
+            rel = check_relpath(m.name.removeprefix("workspace/"))
+            target = dest / rel
+            if not target.parent.resolve().is_relative_to(top):  # a member placed through a link would land outside the folder
+                raise ValueError(f"{archive}: member {m.name!r} would be written outside {dest}")
+            if m.isdir(): target.mkdir(exist_ok=True); dirs.append((target, m.mode))
+            elif m.issym(): os.symlink(m.linkname, target)
+            elif m.isfile():
+                target.write_bytes(tar.extractfile(m).read()); target.chmod(m.mode)
+            else: raise ValueError(f"{archive}: member {m.name!r} is neither a file, a folder nor a link")
+    for d, mode in reversed(dirs): d.chmod(mode)  # last, deepest first: a read-only folder must not block the files inside it
+    return left_out
 
 # %% ../nbs/10_agent.ipynb
 SYSTEM_PROMPT = ("You are a personal assistant agent working in the user's workspace at {mount}. Use the tools to read and "
@@ -196,11 +291,17 @@ class Episode:
         "End the episode because the policy itself failed (an infrastructure error, not a model mistake)."
         self.stop_reason, self.error = "policy_error", error
 
-    def finish(self, verify_backend:str|None=None, judge=None, keep_workspace=None) -> Trajectory:
+    def finish(self, verify_backend:str|None=None, judge=None, keep_workspace=None,
+               archive_to=None) -> Trajectory: # RUN_DIR/workspaces/NAME.tar.gz: keep the final workspace there (see `archive_workspace`)
         "Close the sandbox, verify the final workspace, and return the Trajectory; the episode folder is removed."
         try:
             self.sandbox.close()
             wd = diff(self.before, snapshot(self.workspace))
+            archive, notes = "", {}
+            if archive_to:
+                # The record names the archive relative to the run folder, which holds the archives' folder.
+                try: archive_workspace(self.workspace, archive_to); archive = f"{Path(archive_to).parent.name}/{Path(archive_to).name}"
+                except OSError as e: notes["archive_error"] = f"{type(e).__name__}: {e}"  # a full disk loses the archive, not the episode
             if self.error: score = Score(status="error", error=f"policy failed: {self.error}")
             else:
                 try: score = verify(self.task, self.workspace, self.messages, backend=verify_backend or self.sandbox.backend, judge=judge)
@@ -210,12 +311,13 @@ class Episode:
                               messages=self.messages, steps=self.steps, stop_reason=self.stop_reason or "error",
                               wall_s=round(time.time() - self.t0, 4), diff=wd.summary(), score=score,
                               provenance={"clawgym": clawgym.__version__, "backend": self.sandbox.backend, "settings": self.settings,
-                                          "task_hash": self.task.content_hash()[:16]})
+                                          "task_hash": self.task.content_hash()[:16], **notes}, archive=archive)
         finally:
             shutil.rmtree(self._tmp, ignore_errors=True)
 
 def run_episode(task:Task, policy, sample:int=0, base_seed:int=0, budget:Budget|None=None, backend:str="auto",
-                profile:str="full", judge=None, keep_workspace=None) -> Trajectory:
+                profile:str="full", judge=None, keep_workspace=None,
+                archive_dir=None) -> Trajectory: # a run's workspaces/ folder: the final workspace is archived there (`archive_name`)
     "Run `policy` (a Policy or spec) on `task` to the end and return the verified Trajectory."
     policy = make_policy(policy)
     ep = Episode(task, policy.name, sample, base_seed, budget, backend, profile, model=policy.model, settings=policy.settings)
@@ -225,4 +327,5 @@ def run_episode(task:Task, policy, sample:int=0, base_seed:int=0, budget:Budget|
         except Exception as e:
             ep.fail(f"{type(e).__name__}: {e}"); break
         ep.advance(reply, time.time() - t)
-    return ep.finish(judge=judge, keep_workspace=keep_workspace)
+    return ep.finish(judge=judge, keep_workspace=keep_workspace,
+                     archive_to=Path(archive_dir) / archive_name(task.id, policy.name, sample) if archive_dir else None)

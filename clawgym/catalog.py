@@ -534,6 +534,7 @@ TAXONOMY = {  # category -> subcategory -> atomic operations
         "contacts-management": ["read", "merge", "deduplicate", "reformat"],
         "task-lists": ["read", "filter", "sort", "transform"],
         "personal-memory": ["read", "search", "remember", "summarize"],
+        "time-tracking": ["read", "filter", "aggregate", "calculate", "write report"],
     },
     "systems": {
         "log-monitoring": ["read", "search", "filter", "aggregate", "write report"],
@@ -557,6 +558,8 @@ TAXONOMY = {  # category -> subcategory -> atomic operations
         "bibliography": ["read", "deduplicate", "reformat", "validate"],
         "personal-records": ["read", "extract", "aggregate", "write report"],
         "templated-documents": ["read", "merge", "transform", "draft message"],
+        "recipes": ["read", "transform", "calculate", "write report"],
+        "privacy-redaction": ["read", "search", "transform", "validate"],
     },
     "planning": {
         "personal-finance": ["read", "categorize", "aggregate", "compare", "write report"],
@@ -565,6 +568,8 @@ TAXONOMY = {  # category -> subcategory -> atomic operations
         "time-and-billing": ["read", "aggregate", "calculate", "write report"],
         "knowledge-base": ["read", "search", "categorize", "summarize"],
         "inventory-planning": ["read", "calculate", "filter", "write report"],
+        "schedule-planning": ["read", "filter", "compare", "schedule"],
+        "study-planning": ["read", "schedule", "calculate", "write report"],
     },
     "software": {
         "bug-fixing": ["read", "run tests", "fix code"],
@@ -573,6 +578,8 @@ TAXONOMY = {  # category -> subcategory -> atomic operations
         "dependency-management": ["read", "edit config", "compare"],
         "code-review": ["read", "compare", "write report"],
         "repo-history": ["read", "search", "summarize"],
+        "feature-implementation": ["read", "write script", "run tests"],
+        "config-validation": ["read", "validate", "transform", "edit config"],
     },
 }
 
@@ -594,6 +601,10 @@ SUBCATEGORY_SKILLS = {  # subcategory -> packaged skills that help with it
     "inventory-planning": ["inventory-stock", "gradebooks"], "bug-fixing": ["python-tests"], "testing": ["python-tests"],
     "refactoring": ["code-refactor", "python-lint"], "dependency-management": ["dependency-manifests"],
     "code-review": ["diff-patch", "python-lint"], "repo-history": ["git-repos"],
+    "time-tracking": ["time-tracking", "csv-files"], "recipes": ["recipes-meal-plans", "unit-conversions"],
+    "privacy-redaction": ["regex-search", "markdown-reports"], "schedule-planning": ["calendar-ics", "dates-timezones"],
+    "study-planning": ["reading-lists", "dates-timezones"], "feature-implementation": ["python-tests", "code-refactor"],
+    "config-validation": ["json-files", "toml-ini-config"],
 }
 
 def sample_subcategory(rng:random.Random,    # the caller's seeded generator

@@ -123,7 +123,7 @@ def _cmd_run(a):
     try:
         s = run_tasks(ts.tasks, a.policy, a.out, samples=a.samples, workers=a.workers, budget=Budget(max_turns=a.max_turns),
                       backend=a.backend, base_seed=a.seed, overwrite=a.overwrite, executor=a.executor,
-                      ray_address=a.ray_address, concurrency=a.concurrency)
+                      ray_address=a.ray_address, concurrency=a.concurrency, tasks_path=a.tasks)
     except KeyboardInterrupt:
         print(f"interrupted: finished episodes are saved in {a.out}/trajectories.jsonl; run the same command again to resume", file=sys.stderr)
         return 130
@@ -160,6 +160,13 @@ def _cmd_synth(a):
     print(rep.table())
     print(f"wrote {len(tasks)} tasks ({a.format}) to {out}; report: {report_base}.md")
     return 0 if len(tasks) >= a.n else 1
+
+def _cmd_rescore(a):
+    from clawgym.rescore import rescore
+    s = rescore(a.run_dir, a.out, tasks=a.tasks, judge=a.judge, backend=a.backend, workers=a.workers)
+    print(json.dumps(s, indent=2))
+    print(f"what changed: {a.out}/changes.md  trajectories: {a.out}/trajectories.jsonl")
+    return 0
 
 def _cmd_demo(a):
     run_demo(a.out, a.tasks, n_synth=a.n, seed=a.seed, workers=a.workers)
@@ -217,6 +224,14 @@ def build_parser() -> argparse.ArgumentParser:
     sy.add_argument("--dedup", choices=["auto", "minilm", "minhash", "off"], default="auto")
     sy.add_argument("--out", required=True, help="output .jsonl file (or folder for --format dir/clawgym)")
     sy.set_defaults(fn=_cmd_synth)
+    rs = sub.add_parser("rescore", help="verify a stored run again (new checks or judge) without re-running the policy")
+    rs.add_argument("run_dir", help="run folder made by `clawgym run`")
+    rs.add_argument("--out", required=True, help="new folder for the rescored run (trajectories, summary.json, changes.md)")
+    rs.add_argument("--tasks", default=None, help="tasks PATH to verify with (default: the tasks path the run recorded)")
+    rs.add_argument("--judge", default=None, help="openai:MODEL@BASE_URL or hf:NAME (default: replay the stored judge answers)")
+    rs.add_argument("--backend", default="auto", choices=["auto", "bwrap", "subprocess"], help="sandbox backend")
+    rs.add_argument("--workers", type=int, default=2, help="episodes verified at once (0: one by one)")
+    rs.set_defaults(fn=_cmd_rescore)
     d = sub.add_parser("demo", help="the main job on embedded defaults (what `make demo` runs)")
     d.add_argument("--out", default="runs/demo", help="output folder")
     d.add_argument("--tasks", default=None, help="task set to validate instead of data_samples/")

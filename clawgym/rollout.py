@@ -24,7 +24,8 @@ from typing import Iterator
 from tqdm.auto import tqdm
 
 import clawgym
-from .agent import Budget, Episode, Policy, make_policy, run_episode
+import clawgym.llm  # registers the openai: and hf: policy specs, here and in every worker that imports this module
+from .agent import Budget, Episode, Policy, archive_name, make_policy, run_episode
 from .core import Task, TaskFormatError, Trajectory
 from .sandbox import default_backend
 from .tools import PROFILES, tool_schemas
@@ -90,11 +91,12 @@ def summarize(trajs:list[Trajectory], policy:str="", backend:str="", wall_s:floa
             "wall_s": round(wall_s, 3), "policy": policy, "backend": backend}
 
 # %% ../nbs/11_rollout.ipynb
-def _episode_job(task:Task, policy, sample:int, base_seed:int, budget:Budget, backend:str) -> str:
-    return run_episode(task, policy, sample, base_seed, budget, backend).to_json()
+def _episode_job(task:Task, policy, sample:int, base_seed:int, budget:Budget, backend:str, archive_dir=None) -> str:
+    return run_episode(task, policy, sample, base_seed, budget, backend, archive_dir=archive_dir).to_json()
 
 def _serial(jobs, policy:Policy, args:tuple) -> Iterator[Trajectory]:
-    for t, s in jobs: yield run_episode(t, policy, s, *args)
+    base_seed, budget, backend, archive_dir = args
+    for t, s in jobs: yield run_episode(t, policy, s, base_seed, budget, backend, archive_dir=archive_dir)
 
 def _processes(jobs, policy, args:tuple, workers:int) -> Iterator[Trajectory]:
     # forkserver: workers start from a clean interpreter, not a copy of a parent holding threads or a model.
@@ -146,10 +148,11 @@ def _discard(ep:Episode):
     shutil.rmtree(ep._tmp, ignore_errors=True)
 
 def _batched(jobs, policy:Policy, args:tuple, concurrency:int, gather_s:float=GATHER_S) -> Iterator[Trajectory]:
-    base_seed, budget, backend = args
+    base_seed, budget, backend, archive_dir = args
     it, ready, busy = iter(jobs), [], set()  # ready: episodes waiting for the policy; busy: futures of starts, steps and finishes
     def start(t, s): return Episode(t, policy.name, s, base_seed, budget, backend, model=policy.model, settings=policy.settings)
     def step(ep, reply, dt): ep.advance(reply, dt); return ep
+    def finish(ep): return ep.finish(archive_to=archive_dir / archive_name(ep.task.id, ep.policy_name, ep.sample))
     pool = ThreadPoolExecutor(max(1, concurrency), thread_name_prefix="episode")
     try:
         while True:
@@ -161,7 +164,7 @@ def _batched(jobs, policy:Policy, args:tuple, concurrency:int, gather_s:float=GA
                 busy.discard(f)
                 r = f.result()
                 if isinstance(r, Trajectory): yield r
-                elif r.done: busy.add(pool.submit(r.finish))
+                elif r.done: busy.add(pool.submit(finish, r))
                 else: ready.append(r)
             if not ready: continue
             batch, ready = ready, []
@@ -172,7 +175,7 @@ def _batched(jobs, policy:Policy, args:tuple, concurrency:int, gather_s:float=GA
             except Exception as e:
                 # The policy itself failed: every episode of the batch ends as an infrastructure error, not a model failure.
                 for ep in batch:
-                    ep.fail(f"{type(e).__name__}: {e}"); busy.add(pool.submit(ep.finish))
+                    ep.fail(f"{type(e).__name__}: {e}"); busy.add(pool.submit(finish, ep))
                 continue
             dt = time.time() - t0
             for ep, reply in zip(batch, replies): busy.add(pool.submit(step, ep, reply, dt))
@@ -195,7 +198,8 @@ def run_tasks(tasks:list[Task], # the task set
               progress:bool=True,
               executor:str="process", # process | serial | ray; a batched policy always runs batched in this process
               ray_address:str|None=None, # Ray cluster address (HEAD_IP:6379, ray://...); None starts a local instance
-              concurrency:int=8) -> dict: # episodes at once under a batched policy
+              concurrency:int=8, # episodes at once under a batched policy
+              tasks_path=None) -> dict: # where `tasks` were loaded from, recorded in run.json so `clawgym rescore` finds them
     "Run `policy` on every task `samples` times into the run folder `out`; resumes a partial run; returns the summary."
     if executor not in EXECUTORS: raise ValueError(f"unknown executor {executor!r}; choose one of {list(EXECUTORS)}")
     out, t0 = Path(out), time.time()
@@ -203,13 +207,14 @@ def run_tasks(tasks:list[Task], # the task set
     spec = policy if isinstance(policy, str) else pol.name
     if pol.batched and executor == "ray":
         raise ValueError(f"policy {pol.name} batches episodes in one process around one model; run it with --executor process or serial")
-    mode = "batched" if pol.batched and executor != "serial" else ("serial" if executor == "serial" or workers <= 0 else executor)
+    mode = "batched" if pol.batched and executor != "serial" else ("serial" if executor == "process" and workers <= 0 else executor)
     backend = default_backend() if backend == "auto" else backend
     budget = budget or Budget()
     out.mkdir(parents=True, exist_ok=True)
     store_path = out / "trajectories.jsonl"
     config = {"policy": spec, "samples": samples, "base_seed": base_seed, "backend": backend, "budget": asdict(budget),
-              "tasks": len(tasks), "executor": mode, "workers": workers, "concurrency": concurrency, "clawgym": clawgym.__version__}
+              "tasks": len(tasks), "tasks_path": str(Path(tasks_path).resolve()) if tasks_path else None,
+              "executor": mode, "workers": workers, "concurrency": concurrency, "clawgym": clawgym.__version__}
     if overwrite: store_path.unlink(missing_ok=True)
     elif (out / "run.json").exists() and store_path.exists():
         old = json.loads((out / "run.json").read_text())
@@ -219,7 +224,7 @@ def run_tasks(tasks:list[Task], # the task set
     store = TrajectoryStore(store_path)
     done = store.keys()
     jobs = [(t, s) for t in tasks for s in range(samples) if (t.id, pol.name, s) not in done]
-    args = (base_seed, budget, backend)
+    args = (base_seed, budget, backend, out / "workspaces")  # final workspaces are archived there, for `clawgym rescore`
     episodes = {"serial": lambda: _serial(jobs, pol, args), "process": lambda: _processes(jobs, policy, args, workers),
                 "ray": lambda: _ray(jobs, policy, args, workers, ray_address),
                 "batched": lambda: _batched(jobs, pol, args, concurrency)}[mode]()

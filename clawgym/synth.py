@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Callable
 
-from .catalog import Persona, TAXONOMY, personas, skill
+from .catalog import OPERATIONS, Persona, TAXONOMY, personas, skill
 from .core import CATEGORIES, Aggregation, Check, FileSpec, RubricRule, Task, TaskMeta, ToolCall, WorkspaceSpec
 
 # %% auto 0
@@ -63,6 +63,9 @@ def family(name:str, # unique snake_case name, also the task id prefix
            version:str="1"): # bump when the family's output changes
     "Decorator registering `fn(rng, persona) -> Draft` as a generator family."
     if category not in CATEGORIES: raise ValueError(f"family {name!r}: category {category!r} is not one of {sorted(CATEGORIES)}")
+    if subcategory not in TAXONOMY[category]: raise ValueError(f"family {name!r}: subcategory {subcategory!r} is not in the taxonomy of {category!r}: {sorted(TAXONOMY[category])}")
+    bad = [op for op in operations if op not in OPERATIONS]
+    if bad: raise ValueError(f"family {name!r}: unknown operations {bad}; known: {list(OPERATIONS)}")
     def deco(fn):
         if name in FAMILIES and FAMILIES[name].fn.__qualname__ != fn.__qualname__:
             raise ValueError(f"family {name!r} is registered twice ({FAMILIES[name].fn.__module__} and {fn.__module__})")

@@ -38,7 +38,7 @@ _CATS = {"rent": ["Landlord transfer", "Rent"], "groceries": ["Lidl", "Aldi", "F
          "insurance": ["Home insurance", "Health insurance"]}
 _GROUP_NAMES = [["Essentials", "Needs", "Fixed costs"], ["Lifestyle", "Wants", "Fun"], ["Future", "Savings & safety", "Long term"]]
 
-@family("budget_rollup", "analysis", "budgeting", ["read", "filter", "aggregate", "write report"],
+@family("budget_rollup", "analysis", "spreadsheet-analysis", ["read", "filter", "aggregate", "write report"],
         ["budgets", "csv-files", "workspace-memory"])
 def budget_rollup(rng, persona):
     "Total a month of transactions by the spending groups kept in memory; JSON out."
@@ -108,7 +108,7 @@ def budget_rollup(rng, persona):
 _REGION_SETS = [["North", "South", "East", "West"], ["Coast", "Mountains", "Valley", "City"], ["Lisbon", "Porto", "Faro", "Braga", "Coimbra"],
                 ["EMEA", "Americas", "APAC"], ["Downtown", "Harbour", "Old Town", "Airport", "University"]]
 
-@family("orders_by_region", "analysis", "data joining", ["read", "join", "filter", "aggregate", "write report"],
+@family("orders_by_region", "analysis", "data-joining", ["read", "join", "filter", "aggregate", "write report"],
         ["csv-files", "descriptive-statistics"])
 def orders_by_region(rng, persona):
     "Join orders with customers and total revenue per region, sorted; CSV out."
@@ -181,7 +181,7 @@ def orders_by_region(rng, persona):
 _SITES = [("greenhouse", (8.0, 32.0), (40, 85)), ("wine cellar", (10.0, 16.0), (55, 80)), ("vaccine fridge", (2.0, 8.0), (20, 60)),
           ("server room", (16.0, 27.0), (20, 60)), ("nursery", (18.0, 24.0), (35, 65)), ("beehive", (30.0, 36.0), (50, 70))]
 
-@family("sensor_anomalies", "analysis", "anomaly detection", ["read", "filter", "aggregate", "write report"],
+@family("sensor_anomalies", "analysis", "anomaly-detection", ["read", "filter", "aggregate", "write report"],
         ["csv-files", "json-files", "workspace-memory"])
 def sensor_anomalies(rng, persona):
     "List sensor readings outside the limits kept in memory; CSV (and JSON counts) out."
@@ -258,7 +258,7 @@ def sensor_anomalies(rng, persona):
 _PRODUCTS = ["Ceramic mug", "Linen tote", "Beeswax candle", "Notebook A5", "Tea sampler", "Wool scarf", "Plant pot", "Print 30x40",
              "Soap bar", "Coasters (4)", "Enamel pin", "Greeting card", "Honey jar", "Leather wallet", "Desk calendar"]
 
-@family("quarter_growth", "analysis", "period comparison", ["read", "join", "aggregate", "compare", "write report"],
+@family("quarter_growth", "analysis", "spreadsheet-analysis", ["read", "join", "aggregate", "compare", "write report"],
         ["csv-files", "descriptive-statistics"])
 def quarter_growth(rng, persona):
     "Compare two quarters of sales per product and report growth %; CSV (and JSON summary) out."

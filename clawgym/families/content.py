@@ -154,7 +154,7 @@ _STYLES = {"author-year": (_apa, "- ", "Surname, I. I. for each author; two or m
                         "Article: Authors. Title. Journal. Year;Volume(Issue):pages.\nBook: Authors. Title. Publisher; Year.\n"
                         "Entries as a numbered list ('1. ', '2. ', ...), sorted by first author's surname, then year.")}
 
-@family("bibliography_format", "content", "citations", ["read", "filter", "sort", "reformat", "write report"],
+@family("bibliography_format", "content", "bibliography", ["read", "filter", "sort", "reformat", "write report"],
         ["bibtex-references", "research-notes", "json-files"])
 def bibliography_format(rng, persona):
     "Format a JSON reference library in a style guide's format, sorted; a references markdown file out."
@@ -252,7 +252,7 @@ def _note(rng, names:list, emails:dict, shared:str|None) -> tuple[str, list]:
         pii += [x for x, k in ((e, "{e}"), (p, "{p}")) if k in t and x != shared]
     return "\n".join(lines), pii
 
-@family("redact_pii", "content", "privacy redaction", ["read", "search", "transform", "write report"],
+@family("redact_pii", "content", "privacy-redaction", ["read", "search", "transform", "write report"],
         ["regex-search", "meeting-notes"])
 def redact_pii(rng, persona):
     "Replace every email address and phone number in notes with placeholders, changing nothing else."
@@ -308,7 +308,7 @@ _CHORES = [("chore", "bump dependencies"), ("ci", "run tests on 3.12"), ("test",
            ("chore", "format with ruff"), ("refactor", "split cli module"), ("style", "sort imports"), ("build", "pin setuptools")]
 _SCOPES = ["parser", "cli", "ui", "export", "sync", "api", "core"]
 
-@family("changelog_from_commits", "content", "release notes", ["read", "filter", "summarize", "edit config"],
+@family("changelog_from_commits", "content", "writing-and-editing", ["read", "filter", "summarize", "edit config"],
         ["git-repos", "markdown-reports"])
 def changelog_from_commits(rng, persona):
     "Add a Keep-a-Changelog section for the commits since the last tag, at the top of CHANGELOG.md (edit in place)."
@@ -380,7 +380,7 @@ def _bill_text(rng, vendor:str, ref:str, amount:float, due:date) -> str:
         f"Hello,\n\nplease find the details of your bill below.\n\nReference: {ref}\nAmount due: {amt}\nPayment due: {when}\n\nThank you,\n{vendor} billing team\n",
         f"Dear account holder,\n\nwe kindly ask you to pay {amt} for reference {ref} on or before {when}.\n\nBest wishes,\n{vendor}\n"])
 
-@family("bills_from_letters", "content", "information extraction", ["read", "search", "filter", "transform", "write report"],
+@family("bills_from_letters", "content", "personal-records", ["read", "search", "filter", "transform", "write report"],
         ["email-files", "invoices", "json-files"])
 def bills_from_letters(rng, persona):
     "Extract vendor, reference, amount and due date from bill emails into JSON sorted by due date."

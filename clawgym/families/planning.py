@@ -74,7 +74,7 @@ def _booking_line(rng, title, start, minutes, place) -> str:
                        f"- {title}: {when}, {_length(minutes)}, {place}.",
                        f"- Confirmed {title} on {spoken_date(rng, start.date())} from {start:%H:%M} to {end:%H:%M} (place: {place})."])
 
-@family("calendar_from_notes", "planning", "calendar-scheduling", ["read", "search", "schedule"], skills=["calendar-ics", "workspace-memory"])
+@family("calendar_from_notes", "planning", "schedule-planning", ["read", "search", "schedule"], skills=["calendar-ics", "workspace-memory"])
 def calendar_from_notes(rng, persona):
     "Add the appointments booked in daily notes to an .ics calendar, with a remembered default length and a cancelled booking."
     cal = rng.choice(["calendar/personal.ics", "calendar/me.ics", "cal/home.ics"])
@@ -173,7 +173,7 @@ def _free_slot(busy:list, first:date, n_days:int, open_:tuple, close:tuple, minu
             s += timedelta(minutes=30)
     return None
 
-@family("meeting_slot", "planning", "calendar-scheduling", ["read", "filter", "compare", "schedule", "write report"], skills=["calendar-ics", "dates-timezones"])
+@family("meeting_slot", "planning", "schedule-planning", ["read", "filter", "compare", "schedule", "write report"], skills=["calendar-ics", "dates-timezones"])
 def meeting_slot(rng, persona):
     "Find the earliest common free slot across several people's .ics calendars, ignoring a non-invitee and cancelled events."
     names = [f"{f} {rng.choice(LAST)}" for f in rng.sample(FIRST, rng.randint(3, 5))]  # distinct first names: they name the files

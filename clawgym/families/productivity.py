@@ -92,7 +92,7 @@ def _note(project:str, when:date, attendees:list, items:list, closed:list, style
     return "\n".join(out)
 
 # %% ../../nbs/06a_fam_productivity.ipynb
-@family("meeting_action_items", "productivity", "meeting notes", ["read", "extract", "filter", "aggregate", "write report"],
+@family("meeting_action_items", "productivity", "meeting-follow-up", ["read", "extract", "filter", "aggregate", "write report"],
         skills=["meeting-notes", "markdown-reports"])
 def meeting_action_items(rng, persona):
     "Collect the open action items of one project's meeting notes into a markdown file with one section per owner."
@@ -166,7 +166,7 @@ def _eml(frm:str, to:str, subject:str, when:str, body:str, extra:dict|None=None)
     return "".join(f"{k}: {v}\n" for k, v in hdr.items()) + "\n" + body + "\n"
 
 # %% ../../nbs/06a_fam_productivity.ipynb
-@family("inbox_triage", "productivity", "email", ["read", "categorize", "rename/move", "write report"],
+@family("inbox_triage", "productivity", "email-triage", ["read", "categorize", "rename/move", "write report"],
         skills=["email-files"])
 def inbox_triage(rng, persona):
     "Move saved .eml files into folders by the person's first-match rules; optionally write a triage table."
@@ -248,7 +248,7 @@ def _vcard(name:str, email:str, phone:str, org:str, rev:str) -> str:
     return "\n".join(lines + [f"REV:{rev}", "END:VCARD"]) + "\n"
 
 # %% ../../nbs/06a_fam_productivity.ipynb
-@family("contacts_merge", "productivity", "contacts", ["read", "merge", "deduplicate", "reformat", "sort", "write report"],
+@family("contacts_merge", "productivity", "contacts-management", ["read", "merge", "deduplicate", "reformat", "sort", "write report"],
         skills=["contacts-vcf", "csv-files"])
 def contacts_merge(rng, persona):
     "Merge a .vcf export and a contacts CSV into one deduplicated, normalised, sorted CSV."
@@ -323,7 +323,7 @@ TAGS = ["home", "admin", "money", "family", "errand"]
 BUCKETS = ["Overdue", "Today", "This week", "Later", "Someday"]
 
 # %% ../../nbs/06a_fam_productivity.ipynb
-@family("todo_replan", "productivity", "todo lists", ["read", "filter", "schedule", "sort", "write report"],
+@family("todo_replan", "productivity", "task-lists", ["read", "filter", "schedule", "sort", "write report"],
         skills=["todo-lists", "notes-markdown"])
 def todo_replan(rng, persona):
     "Rebuild a todo list into a dated plan (Overdue/Today/This week/Later/Someday) relative to today."
@@ -376,7 +376,7 @@ CLIENTS = ["Acme Logistics", "Bluefin Labs", "Cedar & Co", "Driftwood Media", "E
 WORK = ["design review", "implementation", "client call", "bug fixing", "documentation", "workshop", "research", "testing"]
 
 # %% ../../nbs/06a_fam_productivity.ipynb
-@family("timesheet_billing", "productivity", "time tracking", ["read", "filter", "aggregate", "join", "calculate", "sort", "write report"],
+@family("timesheet_billing", "productivity", "time-tracking", ["read", "filter", "aggregate", "join", "calculate", "sort", "write report"],
         skills=["time-tracking", "csv-files", "invoices"])
 def timesheet_billing(rng, persona):
     "Total a month of weekly timesheets per project and price the billable hours with the rate card."

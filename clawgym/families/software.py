@@ -410,9 +410,9 @@ def pin_dependency(rng, persona):
         fixed = rng.choice([(M, m, b + rng.randint(1, 4)), (M, m + rng.randint(1, 3), 0), (M + 1, 0, rng.randint(0, 2))])
         advisories.append((p, fixed))
     fine = [p for p in pkgs if p not in affected]
-    for p in rng.sample(fine, min(len(fine), rng.randint(1, 2))):  # already fixed: the pin is at or above the fix
-        M, m, b = pins[p]
-        advisories.append((p, (M, m, max(0, b - rng.randint(0, 3))) if m or b else (M, 0, 0)))
+    for p in rng.sample(fine, min(len(fine), rng.randint(1, 2))):  # already fixed: the pin, and even the floor, are at or above the fix
+        M, m, _ = pins[p]
+        advisories.append((p, (M, max(0, m - rng.randint(0, 3)), 0)))
     for p in rng.sample([q for q in PYPI if q not in pkgs], rng.randint(1, 2)):  # not a dependency at all
         advisories.append((p, (rng.randint(1, 4), rng.randint(0, 20), rng.randint(0, 9))))
     rng.shuffle(advisories)
@@ -495,7 +495,7 @@ def _breakage(rng, schema:dict, value) -> tuple[str, object, object] | None:
     if "enum" in schema: return kind, rng.choice(["verbose", "trace", "loud", "INFO!"]), schema["default"]
     return kind, rng.choice([schema["maximum"] * 10 + rng.randint(1, 9), schema["minimum"] - 1 - rng.randint(0, 5), f"{value} {rng.choice(['sec', 'units', 'approx'])}"]), schema["default"]
 
-@family("config_schema_fix", "software", "config-management", ["read", "validate", "transform", "edit config"], skills=["json-files"])
+@family("config_schema_fix", "software", "config-validation", ["read", "validate", "transform", "edit config"], skills=["json-files"])
 def config_schema_fix(rng, persona):
     "Repair a JSON config so it validates against its schema: convert quoted numbers/booleans, use defaults for the rest."
     fields = sorted(rng.sample(CONFIG_FIELDS, rng.randint(6, len(CONFIG_FIELDS))), key=CONFIG_FIELDS.index)

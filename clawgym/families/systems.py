@@ -46,7 +46,7 @@ def _log_line(fmt:int, t:datetime, level:str, svc:str, msg:str) -> str:
     return f'{t.strftime("%Y-%m-%d %H:%M:%S")},{t.microsecond // 1000:03d} level={level.lower()} service={svc} msg="{msg}"'
 
 # %% ../../nbs/06b_fam_systems.ipynb
-@family("log_error_summary", "systems", "log analysis", ["read", "filter", "aggregate", "write report"],
+@family("log_error_summary", "systems", "log-monitoring", ["read", "filter", "aggregate", "write report"],
         skills=["log-analysis", "json-files"])
 def log_error_summary(rng, persona):
     "Count one day's errors per service and per hour from app logs into a JSON report."
@@ -130,7 +130,7 @@ def _yaml_value(v) -> str:
     return json.dumps(v)
 
 # %% ../../nbs/06b_fam_systems.ipynb
-@family("ini_config_migration", "systems", "config migration", ["read", "transform", "reformat", "edit config"],
+@family("ini_config_migration", "systems", "config-management", ["read", "transform", "reformat", "edit config"],
         skills=["toml-ini-config", "yaml-files", "json-files"])
 def ini_config_migration(rng, persona):
     "Migrate an INI config to YAML or JSON following a migration note: prefixes, renames, deprecations, typed values."
@@ -201,7 +201,7 @@ STEMS = ["invoice_march", "boarding-pass", "IMG_2031", "lease_agreement", "podca
          "tax_2025", "concert", "driver-update", "menu", "floorplan", "scan_0007", "logo-draft", "song-demo"]
 
 # %% ../../nbs/06b_fam_systems.ipynb
-@family("downloads_organizer", "systems", "file organization", ["read", "categorize", "rename/move", "write report"],
+@family("downloads_organizer", "systems", "file-housekeeping", ["read", "categorize", "rename/move", "write report"],
         skills=["file-organization", "csv-files"])
 def downloads_organizer(rng, persona):
     "Move the files in Downloads/ into type folders (and screenshots into month folders) with a manifest."
@@ -262,7 +262,7 @@ def rotation_plan(days:list, # backup dates present, any order
     return sorted(keep), sorted(set(ds) - keep)
 
 # %% ../../nbs/06b_fam_systems.ipynb
-@family("backup_rotation", "systems", "backups", ["read", "filter", "schedule", "archive", "write report"],
+@family("backup_rotation", "systems", "backup-and-archival", ["read", "filter", "schedule", "archive", "write report"],
         skills=["backups", "json-files"])
 def backup_rotation(rng, persona):
     "Apply a GFS retention policy to dated backup archives: write the keep/delete plan and, at higher levels, delete."
@@ -392,7 +392,7 @@ def _sets(expr:str) -> list:
     return _CRON["sched"](expr.split())
 
 # %% ../../nbs/06b_fam_systems.ipynb
-@family("crontab_edit", "systems", "scheduling", ["read", "schedule", "edit config"],
+@family("crontab_edit", "systems", "scheduled-jobs", ["read", "schedule", "edit config"],
         skills=["cron-jobs", "shell-scripting"])
 def crontab_edit(rng, persona):
     "Add, reschedule and disable jobs in a crontab described in words; schedules are checked by meaning."
