@@ -127,6 +127,9 @@ def _cmd_run(a):
     except KeyboardInterrupt:
         print(f"interrupted: finished episodes are saved in {a.out}/trajectories.jsonl; run the same command again to resume", file=sys.stderr)
         return 130
+    except ConnectionError as e:
+        print(f"clawgym: error: {e}", file=sys.stderr)
+        return 2
     print(json.dumps(s, indent=2))
     print(f"trajectories: {a.out}/trajectories.jsonl  summary: {a.out}/summary.json")
     return 0

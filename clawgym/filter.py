@@ -22,7 +22,7 @@ from .core import MOUNT, Task, scratch_root
 from .sandbox import Limits, Sandbox
 from .tools import ToolRunner
 from .verify import verify
-from .workspace import materialize, scaffold
+from .workspace import materialize, scaffold, workspace_files
 
 # %% auto 0
 __all__ = ['replay_reference', 'GateResult', 'gate_task', 'dedup_text', 'minhash_signatures', 'MiniLM', 'near_duplicates',
@@ -81,7 +81,9 @@ def gate_task(task:Task, backend:str="auto", timeout:float=60.0) -> GateResult:
         s = verify(task, ws, [{"role": "user", "content": task.instruction}, {"role": "assistant", "content": "Nothing to do."}], backend=backend, timeout=timeout)
         res.noop = s.value
         if not (s.ok and s.value == 0.0): reasons.append(f"noop_not_0: doing nothing scores {_val(s)}")
-        s = verify(task, scaffold(task, tmp / "scaffold"), backend=backend, timeout=timeout)
+        if set(task.workspace.outputs) <= set(workspace_files(task)):
+            pass  # every output already exists as an input (edit-in-place): the scaffold is the noop workspace, already judged
+        else: s = verify(task, scaffold(task, tmp / "scaffold"), backend=backend, timeout=timeout)
         res.scaffold = s.value
         if not (s.ok and s.value == 0.0): reasons.append(f"scaffold_not_0: the scaffold scores {_val(s)}")
         (tmp / "empty").mkdir()

@@ -11,6 +11,7 @@ import logging
 import multiprocessing as mp
 import os
 import shutil
+import socket
 import statistics
 import time
 import warnings
@@ -117,11 +118,21 @@ def _processes(jobs, policy, args:tuple, workers:int) -> Iterator[Trajectory]:
             for fut in pending: fut.cancel()
 
 # %% ../nbs/11_rollout.ipynb
+def _check_ray_address(address:str):
+    "Fail in seconds with a clear message when nothing listens at a Ray head address (Ray itself retries for minutes)."
+    host, sep, port = address.removeprefix("ray://").rpartition(":")
+    if not sep or not port.isdigit(): return  # 'auto' and friends: Ray resolves those itself
+    try: socket.create_connection((host, int(port)), timeout=5).close()
+    except OSError as e:
+        raise ConnectionError(f"no Ray cluster answers at {address} ({e}); start one with `ray start --head --port {port}` "
+                              "or check --ray-address") from None
+
 def _ray(jobs, policy, args:tuple, workers:int, address:str|None) -> Iterator[Trajectory]:
     try: import ray
     except ImportError: raise ImportError("executor 'ray' needs Ray: pip install ray") from None
     own = not ray.is_initialized()
     if own:
+        if address: _check_ray_address(address)
         ray.init(address=address, num_cpus=None if address else max(workers, 1), include_dashboard=False,
                  log_to_driver=False, logging_level=logging.WARNING)
     pending, it = [], iter(jobs)

@@ -122,3 +122,8 @@ def test_export_sft_and_parquet(oracle_run, tmp_path):
     assert r.returncode == 2 and "--out" in r.stderr and "Traceback" not in r.stderr
     r = clawgym("export", "parquet", tmp_path / "nothing")
     assert r.returncode == 2 and "clawgym run" in r.stderr
+
+
+def test_an_unreachable_ray_cluster_is_a_quick_clean_error(tmp_path):
+    r = clawgym("run", "--tasks", TASKS, "--policy", "noop", "--out", tmp_path / "x", "--executor", "ray", "--ray-address", "127.0.0.1:1")
+    assert r.returncode == 2 and "no Ray cluster answers at 127.0.0.1:1" in r.stderr and "Traceback" not in r.stderr
