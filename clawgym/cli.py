@@ -13,13 +13,12 @@ from pathlib import Path
 
 import clawgym
 from . import __version__
-from .checks import code_score, run_checks
 from .core import Task, TaskFormatError
 from .tasks import format_stats_table, load_tasks, save_clawgym, save_dir, save_jsonl, task_stats
 from .workspace import materialize, scaffold, snapshot
 
 # %% auto 0
-__all__ = ['validate_task', 'validate_tasks', 'default_samples', 'run_demo', 'build_parser', 'main']
+__all__ = ['validate_tasks', 'default_samples', 'run_demo', 'build_parser', 'main']
 
 # %% ../nbs/16_cli.ipynb
 def _table(rows:list[dict], cols:list[str]) -> str:
@@ -29,28 +28,20 @@ def _table(rows:list[dict], cols:list[str]) -> str:
     line = lambda xs: "  ".join(x.ljust(w) for x, w in zip(xs, widths)).rstrip()
     return "\n".join([line(cols), line(["-" * w for w in widths])] + [line(r) for r in cells])
 
-def validate_task(task:Task, workdir:Path) -> dict:
-    "Materialize `task` and its scaffold under `workdir`; score the scaffold with the task's declarative checks."
-    ws = materialize(task, workdir / "workspace")
-    snap = snapshot(ws)
-    row = {"task": task.id, "format": task.meta.source_format, "category": task.meta.category or "-",
-           "difficulty": task.meta.difficulty, "grading": task.meta.grading_type, "files": len(snap.files),
-           "bytes": sum(f.size for f in snap.files.values()), "checks": len(task.checks), "scaffold": "-", "ok": "yes"}
-    if task.checks:
-        res = run_checks([c.to_dict() for c in task.checks], scaffold(task, workdir / "scaffold"))
-        errors = [r for r in res if r["status"] != "scored"]
-        score = code_score(res)
-        hard_failed = [r for r in res if r.get("hard") and r["status"] == "scored" and r["score"] < 1]
-        if score is not None and hard_failed and task.aggregation.gate: score = min(score, task.aggregation.gate_cap)
-        row["scaffold"] = "error" if errors else ("-" if score is None else f"{score:.2f}")
-        if errors: row["ok"] = f"check error: {errors[0]['name']}: {errors[0]['reason']}"
-        elif score is not None and score >= 1: row["ok"] = "scaffold already passes every check"
-    return row
-
-def validate_tasks(tasks:list[Task], workdir) -> list[dict]:
-    "`validate_task` for each task, each in its own folder under `workdir`."
-    workdir = Path(workdir)
-    return [validate_task(t, workdir / t.id) for t in tasks]
+def validate_tasks(tasks:list[Task], workdir, workers:int=2, backend:str="auto", progress:bool=False) -> list[dict]:
+    "Materialize each task under `workdir` and run the gates on it (in `workers` processes); one table row per task."
+    from clawgym.filter import filter_tasks
+    _, _, gates = filter_tasks(tasks, workers=workers, backend=backend, dedup="off", progress=progress)
+    fmt = lambda v: "-" if v is None else f"{v:.2f}"
+    rows = []
+    for task, g in zip(tasks, gates):
+        snap = snapshot(materialize(task, Path(workdir) / task.id))
+        problems = [r for r in g.reasons if not r.startswith("no_reference")]
+        rows.append({"task": task.id, "format": task.meta.source_format, "category": task.meta.category or "-",
+                     "difficulty": task.meta.difficulty, "grading": task.meta.grading_type, "files": len(snap.files),
+                     "bytes": sum(f.size for f in snap.files.values()), "reference": fmt(g.reference), "noop": fmt(g.noop),
+                     "scaffold": fmt(g.scaffold), "ok": "yes" if not problems else problems[0][:160]})
+    return rows
 
 # %% ../nbs/16_cli.ipynb
 def default_samples() -> Path:

@@ -19,7 +19,8 @@ SAMPLES = Path(__file__).resolve().parent.parent / "data_samples"
 def runs(tmp_path_factory):
     "Oracle and noop runs over one instance of every family plus the data samples, with their tasks file recorded."
     d = tmp_path_factory.mktemp("rescore")
-    tasks = [make_task(n, 0) for n in sorted(load_families())] + load_tasks(SAMPLES).tasks
+    tasks = {t.id: t for t in [make_task(n, 0) for n in sorted(load_families())] + load_tasks(SAMPLES).tasks}  # samples may hold family instances too
+    tasks = list(tasks.values())
     save_jsonl(tasks, d / "tasks.jsonl")
     for policy in ("oracle", "noop"):
         run_tasks(tasks, policy, d / policy, workers=2, progress=False, tasks_path=d / "tasks.jsonl")
