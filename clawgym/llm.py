@@ -21,8 +21,8 @@ from .chat import ChatClient, parse_spec
 from .core import ToolCall
 
 # %% auto 0
-__all__ = ['CALL_OPEN', 'CALL_CLOSE', 'SMOLLM2_GGUF', 'SMOLLM2_DIR', 'parse_tool_calls', 'OpenAIPolicy', 'cache_dir',
-           'smollm2_gguf', 'smollm2_path', 'resolve_model', 'load_model', 'tools_prompt', 'native_tools',
+__all__ = ['CALL_OPEN', 'CALL_CLOSE', 'SMOLLM2_GGUF', 'SMOLLM2_DIR', 'MIN_SHARED', 'parse_tool_calls', 'OpenAIPolicy',
+           'cache_dir', 'smollm2_gguf', 'smollm2_path', 'resolve_model', 'load_model', 'tools_prompt', 'native_tools',
            'chat_messages', 'render', 'generate_ids', 'HFPolicy']
 
 # %% ../nbs/09_llm.ipynb
@@ -311,6 +311,14 @@ def _pick(logits, temperature:float, top_p:float, gens:list):
         probs = torch.zeros_like(probs).scatter(-1, si, sp.masked_fill(drop, 0))
     return torch.stack([torch.multinomial(p, 1, generator=g)[0] for p, g in zip(probs, gens)]).to(logits.device)
 
+MIN_SHARED = 16  # a shorter common prefix is not worth its own forward pass
+
+def _shared_prefix(prompts:list[list[int]]) -> int:
+    "Length of the prefix all prompts share, leaving every row at least one token of its own; 0 when under MIN_SHARED."
+    k, first = min(len(p) for p in prompts) - 1, prompts[0]
+    for p in prompts[1:]: k = next((i for i in range(k) if p[i] != first[i]), k)
+    return k if k >= MIN_SHARED else 0
+
 def generate_ids(lm, prompts:list[list[int]], # prompt token ids, one list per row
                  max_new_tokens:int, eos_ids:set[int], pad_id:int,
                  stop=None, # stop(row_ids) -> bool, checked after each new token (e.g. a stop string)
@@ -320,13 +328,19 @@ def generate_ids(lm, prompts:list[list[int]], # prompt token ids, one list per r
     import torch
     from transformers import DynamicCache
     dev, n = lm.device, len(prompts)
-    width = max(len(p) for p in prompts)
-    ids = torch.tensor([[pad_id] * (width - len(p)) + list(p) for p in prompts], device=dev)
-    mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts], device=dev)
-    pos = (mask.cumsum(-1) - 1).clamp(min=0)
+    shared = _shared_prefix(prompts) if n > 1 else 0
+    rest = [list(p[shared:]) for p in prompts]
+    width = max(len(p) for p in rest)
+    ids = torch.tensor([[pad_id] * (width - len(p)) + p for p in rest], device=dev)
+    own = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in rest], device=dev)
+    mask = torch.cat([own.new_zeros(n, shared), own], -1)
+    pos = shared + (own.cumsum(-1) - 1).clamp(min=0)
     gens = [torch.Generator().manual_seed(s) for s in (seeds or [0] * n)] if temperature > 0 else [None] * n
     out, live, cache = [[] for _ in range(n)], list(range(n)), DynamicCache()
     with torch.inference_mode():
+        if shared:
+            lm(input_ids=torch.tensor([list(prompts[0][:shared])], device=dev), past_key_values=cache, use_cache=True, logits_to_keep=1)
+            cache.batch_repeat_interleave(n)
         for step in range(max_new_tokens):
             logits = lm(input_ids=ids, attention_mask=mask, position_ids=pos, past_key_values=cache, use_cache=True, logits_to_keep=1).logits[:, -1]
             nxt = _pick(logits, temperature, top_p, [gens[r] for r in live])

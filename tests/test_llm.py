@@ -8,7 +8,7 @@ from clawgym import agent
 from clawgym.agent import Request
 from clawgym.chat import ChatHTTPError, FixtureServer
 from clawgym.core import Check, Task, ToolCall
-from clawgym.llm import (CALL_CLOSE, SMOLLM2_DIR, HFPolicy, OpenAIPolicy, generate_ids, load_model, parse_tool_calls, render,
+from clawgym.llm import (CALL_CLOSE, MIN_SHARED, SMOLLM2_DIR, _shared_prefix, HFPolicy, OpenAIPolicy, generate_ids, load_model, parse_tool_calls, render,
                          resolve_model, smollm2_path, tools_prompt)
 from clawgym.tools import tool_schemas
 
@@ -153,6 +153,16 @@ def test_batched_greedy_equals_one_at_a_time(tiny):
     together = generate_ids(lm, prompts, 12, set(), 2)
     assert together == alone and all(len(o) == 12 for o in alone)
     assert len({tuple(o) for o in alone}) > 1  # the rows really differ
+
+def test_shared_prefix_runs_once_and_changes_nothing(tiny):
+    lm, tok = tiny
+    head = tok("You are a careful assistant. Tools: read(path), write(path, content), exec(command). " * 2)["input_ids"]
+    prompts = [head + tok(t)["input_ids"] for t in ["Summarize notes.md", "Count the rows of data.csv please", "Hi"]]
+    assert _shared_prefix(prompts) >= len(head) >= MIN_SHARED
+    assert _shared_prefix([head[:5] + [7], head[:5] + [8]]) == 0  # too short to be worth a pass of its own
+    assert _shared_prefix([head + [7], head]) == len(head) - 1  # every row keeps a token of its own
+    alone = [generate_ids(lm, [p], 12, set(), 2)[0] for p in prompts]
+    assert generate_ids(lm, prompts, 12, set(), 2) == alone
 
 def test_per_row_stop_conditions(tiny):
     lm, tok = tiny
