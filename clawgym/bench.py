@@ -285,6 +285,7 @@ def build_bench(pool, # the pool: a list of Tasks, a TaskSet, or a path load_tas
                 seed:int=0, # selection seed (also the base seed of the calibration episodes)
                 workers:int=2,
                 review:Callable|None=None, # complete(messages) -> str: run an LLM review of the chosen tasks
+                reviewer:str="", # the review model's name, stored in the manifest
                 name:str|None=None, # the bench's name; default: the folder name
                 threshold:float=PASS, budget=None, backend:str="auto", executor:str="process",
                 overwrite:bool=False, # replace a bench already frozen in `out`
@@ -326,7 +327,7 @@ def build_bench(pool, # the pool: a list of Tasks, a TaskSet, or a path load_tas
                 "tasks": entries, "review": {"results": {}, "decisions": {}}}
     _write_json(out / "manifest.json", manifest)
     bench = load_bench(out)
-    if review is not None: review_bench(bench, review, progress=progress)
+    if review is not None: review_bench(bench, review, reviewer, progress=progress)
     return bench
 
 # %% ../nbs/14_bench.ipynb
@@ -840,7 +841,7 @@ def paired_compare(a:dict, b:dict, # bench_metrics of two runs
     wins, losses = sum(d > 0 for d in diffs.values()), sum(d < 0 for d in diffs.values())
     return {"tasks": len(common), "wins": wins, "losses": losses, "ties": len(common) - wins - losses,
             "mean_diff": _mean(diffs.values()), "mean_diff_ci": bootstrap_ci(list(diffs.values()), n_boot, seed),
-            "sign_test_p": round(sign_test(wins, losses), 6), "diffs": diffs,
+            "sign_test_p": sign_test(wins, losses), "diffs": diffs,
             "same_bench": a["bench"].get("active_sha256") == b["bench"].get("active_sha256")}
 
 # %% ../nbs/14_bench.ipynb

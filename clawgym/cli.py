@@ -166,6 +166,58 @@ def _cmd_demo(a):
     run_demo(a.out, a.tasks, n_synth=a.n, seed=a.seed, workers=a.workers)
     return 0
 
+def _reviewer(spec:str):
+    "complete(messages) -> str for an LLM review from 'openai:MODEL@BASE_URL'."
+    from clawgym.chat import ChatClient, parse_spec
+    from clawgym.verify import chat_completer
+    model, url = parse_spec(spec)
+    return chat_completer(ChatClient(url, model), max_tokens=400)
+
+def _cmd_bench_build(a):
+    from clawgym.bench import build_bench
+    policies = [p.strip() for p in a.policies.split(",") if p.strip()]
+    b = build_bench(a.pool, policies, a.out, n=a.n, samples=a.samples, min_pass=a.min_pass, max_pass=a.max_pass, seed=a.seed,
+                    workers=a.workers, review=_reviewer(a.review) if a.review else None, reviewer=a.review or "", name=a.name, backend=a.backend,
+                    overwrite=a.overwrite)
+    m = b.manifest
+    print(json.dumps({"bench": b.name, "tasks": len(b.tasks), "pool": m["pool"]["tasks"], "eligible": m["pool"]["eligible"],
+                      "dropped": m["pool"]["dropped"], **m["counts"], "flagged": b.flagged}, indent=2))
+    print(f"froze {len(b.tasks)} tasks in {a.out}/manifest.json" + (f"; {len(b.flagged)} flagged by the review: decide with "
+          "`clawgym.bench.ReviewWidget` or `record_decision`" if b.flagged else ""))
+    return 0 if len(b.tasks) >= a.n else 1
+
+def _cmd_bench_run(a):
+    from clawgym.agent import Budget
+    from clawgym.bench import run_bench
+    try:
+        s = run_bench(a.bench, a.policy, a.out, samples=a.samples, workers=a.workers, budget=Budget(max_turns=a.max_turns),
+                      backend=a.backend, base_seed=a.seed, overwrite=a.overwrite, executor=a.executor, concurrency=a.concurrency)
+    except KeyboardInterrupt:
+        print(f"interrupted: finished episodes are saved in {a.out}; run the same command again to resume", file=sys.stderr)
+        return 130
+    print(json.dumps(s, indent=2))
+    print(f"trajectories: {a.out}/trajectories.jsonl  bench: {a.out}/bench.json  report: clawgym bench report {a.out} --out DIR")
+    return 0
+
+def _cmd_bench_report(a):
+    from clawgym.bench import bench_report
+    r = bench_report(a.runs, a.out, names=a.names.split(",") if a.names else None, threshold=a.threshold, n_boot=a.n_boot, seed=a.seed)
+    for name, m in r["metrics"].items():
+        o = m["overall"]
+        print(f"{name}: mean score {o['mean_score']}  pass@1 {o['pass@1']} {o['pass@1_ci']}  errors {sum(o['errors'].values())}")
+    for name, c in r["comparisons"].items():
+        print(f"{name}: wins {c['wins']}, losses {c['losses']}, ties {c['ties']}, sign test p = {c['sign_test_p']:.4g}")
+    print(f"wrote {', '.join(r['files'])} to {a.out}")
+    return 0
+
+def _cmd_bench_export(a):
+    from clawgym.bench import export_bench
+    r = export_bench(a.bench, a.format, a.out, skip_unsupported=a.skip_unsupported)
+    for tid, why in r["skipped"].items(): print(f"skipped: {tid}: {why}", file=sys.stderr)
+    for tid, steps in r.get("partial_solutions", {}).items(): print(f"solve.sh of {tid} cannot replay: {', '.join(steps)}", file=sys.stderr)
+    print(f"exported {r['tasks']} tasks of bench {r['bench']!r} as {a.format} to {a.out}")
+    return 0
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="clawgym", description="Build, run, verify and train Claw-style personal agents.")
     p.add_argument("--version", action="version", version=f"clawgym {__version__}")
@@ -226,6 +278,49 @@ def build_parser() -> argparse.ArgumentParser:
     rs.add_argument("--backend", default="auto", choices=["auto", "bwrap", "subprocess"], help="sandbox backend")
     rs.add_argument("--workers", type=int, default=2, help="episodes verified at once (0: one by one)")
     rs.set_defaults(fn=_cmd_rescore)
+    bn = sub.add_parser("bench", help="build a calibrated bench, run policies on it, report and export").add_subparsers(dest="bench_cmd", required=True)
+    bb = bn.add_parser("build", help="calibrate policies on a pool, keep discriminating tasks balanced by category and difficulty, freeze")
+    bb.add_argument("--pool", required=True, help="the task pool: any supported task PATH (every task must load)")
+    bb.add_argument("--policies", required=True, help="comma-separated policy specs; noop and oracle are anchors, e.g. noop,oracle,cheat")
+    bb.add_argument("--out", required=True, help="the bench folder (manifest.json, tasks.jsonl, calibration/)")
+    bb.add_argument("--n", type=int, default=200, help="tasks in the bench")
+    bb.add_argument("--samples", type=int, default=2, help="samples per task and policy")
+    bb.add_argument("--min-pass", type=float, default=0.0, help="keep tasks whose calibration pass rate is at least this")
+    bb.add_argument("--max-pass", type=float, default=1.0, help="... and below this")
+    bb.add_argument("--seed", type=int, default=0)
+    bb.add_argument("--workers", type=int, default=2)
+    bb.add_argument("--review", default=None, help="openai:MODEL@BASE_URL: flag ambiguous, unfair or leaking tasks with an LLM")
+    bb.add_argument("--name", default=None, help="bench name (default: the folder name)")
+    bb.add_argument("--backend", default="auto", choices=["auto", "bwrap", "subprocess"], help="sandbox backend")
+    bb.add_argument("--overwrite", action="store_true", help="rebuild a bench already frozen in --out (calibration runs are reused)")
+    bb.set_defaults(fn=_cmd_bench_build)
+    br = bn.add_parser("run", help="run a policy on a bench, a folder of ClawGym task dirs or PinchBench files")
+    br.add_argument("bench", help="a bench folder, or any supported task PATH")
+    br.add_argument("--policy", required=True, help="noop | oracle | cheat | replay:FILE | openai:MODEL@URL | hf:NAME_OR_PATH")
+    br.add_argument("--out", required=True, help="run folder (trajectories.jsonl, bench.json, summary.json)")
+    br.add_argument("--samples", type=int, default=1, help="episodes per task")
+    br.add_argument("--workers", type=int, default=2, help="parallel episode processes (0: in this process)")
+    br.add_argument("--max-turns", type=int, default=20, help="assistant turns per episode")
+    br.add_argument("--backend", default="auto", choices=["auto", "bwrap", "subprocess"], help="sandbox backend")
+    br.add_argument("--seed", type=int, default=0, help="base seed for per-episode seeds")
+    br.add_argument("--overwrite", action="store_true", help="start afresh instead of resuming")
+    br.add_argument("--executor", choices=["process", "serial", "ray"], default="process", help="where episodes run")
+    br.add_argument("--concurrency", type=int, default=8, help="episodes at once, batched in one process, for policies that batch (hf:)")
+    br.set_defaults(fn=_cmd_bench_run)
+    bp = bn.add_parser("report", help="markdown tables, PNG plots and parquet for one or more runs, compared pairwise")
+    bp.add_argument("runs", nargs="+", help="run folders made by `clawgym bench run`")
+    bp.add_argument("--out", required=True, help="report folder")
+    bp.add_argument("--names", default=None, help="comma-separated labels, one per run (default: folder names)")
+    bp.add_argument("--threshold", type=float, default=1.0, help="a sample passes at or above this score")
+    bp.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples")
+    bp.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+    bp.set_defaults(fn=_cmd_bench_report)
+    be = bn.add_parser("export", help="export a bench's active tasks")
+    be.add_argument("bench", help="a bench folder")
+    be.add_argument("--format", required=True, choices=["native", "clawgym", "harbor", "parquet"])
+    be.add_argument("--out", required=True, help="output folder (parquet: a .parquet file, or a folder for a HF dataset)")
+    be.add_argument("--skip-unsupported", action="store_true", help="skip tasks the format cannot hold instead of failing")
+    be.set_defaults(fn=_cmd_bench_export)
     d = sub.add_parser("demo", help="the main job on embedded defaults (what `make demo` runs)")
     d.add_argument("--out", default="runs/demo", help="output folder")
     d.add_argument("--tasks", default=None, help="task set to validate instead of data_samples/")

@@ -333,7 +333,7 @@ def generate_ids(lm, prompts:list[list[int]], # prompt token ids, one list per r
     width = max(len(p) for p in rest)
     ids = torch.tensor([[pad_id] * (width - len(p)) + p for p in rest], device=dev)
     own = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in rest], device=dev)
-    mask = torch.cat([own.new_zeros(n, shared), own], -1)
+    mask = torch.cat([own.new_ones(n, shared), own], -1)
     pos = shared + (own.cumsum(-1) - 1).clamp(min=0)
     gens = [torch.Generator().manual_seed(s) for s in (seeds or [0] * n)] if temperature > 0 else [None] * n
     out, live, cache = [[] for _ in range(n)], list(range(n)), DynamicCache()
