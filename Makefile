@@ -34,3 +34,6 @@ test: $(STAMP)
 export: $(STAMP)
 	$(BIN)/nbdev_export
 	$(BIN)/nbdev_clean
+
+docs: $(STAMP)
+	$(BIN)/python tools/build_docs.py

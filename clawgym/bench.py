@@ -289,6 +289,7 @@ def build_bench(pool, # the pool: a list of Tasks, a TaskSet, or a path load_tas
                 name:str|None=None, # the bench's name; default: the folder name
                 threshold:float=PASS, budget=None, backend:str="auto", executor:str="process",
                 overwrite:bool=False, # replace a bench already frozen in `out`
+                candidates:int|None=None, # calibrate only this many pool tasks, drawn balanced by category and declared difficulty
                 progress:bool=True) -> Bench:
     "Calibrate `policies` on the pool, drop unsound or non-discriminating tasks, pick `n` balanced ones and freeze them in `out`."
     out = Path(out)
@@ -297,6 +298,13 @@ def build_bench(pool, # the pool: a list of Tasks, a TaskSet, or a path load_tas
     if is_bench(out) and not overwrite: raise FileExistsError(f"{out} already holds a frozen bench; pass overwrite=True (--overwrite) to rebuild it")
     tasks, pool_path = _pool(pool)
     if not tasks: raise ValueError("the pool is empty")
+    pool_size = len(tasks)
+    if candidates is not None and candidates < len(tasks):
+        # Calibrating a 13.5K pool with several policies costs tens of thousands of episodes; a balanced draw of a few times
+        # `n` candidates keeps every category and declared difficulty represented at a fraction of the cost.
+        if candidates < n: raise ValueError(f"candidates ({candidates}) must be at least n ({n})")
+        declared = {t.id: difficulty_bin((t.meta.difficulty - 1) / 4) for t in tasks}
+        tasks = select_balanced(tasks, declared, candidates, seed)
     cal = calibrate(tasks, list(policies), out / "calibration", samples, workers, budget, backend, seed, executor, threshold, progress)
     verdicts = {t.id: judge_task(t, cal, min_pass, max_pass) for t in tasks}
     eligible = [t for t in tasks if verdicts[t.id]["drop"] is None]
@@ -318,7 +326,7 @@ def build_bench(pool, # the pool: a list of Tasks, a TaskSet, or a path load_tas
                 "tasks_sha256": tasks_sha256((e["id"], e["hash"]) for e in entries), "n_requested": n, "seed": seed,
                 "samples": samples, "thresholds": {"pass": threshold, "min_pass": min_pass, "max_pass": max_pass,
                                                    "difficulty_bins": {b: hi for b, hi in DIFFICULTY_BINS if hi != math.inf}},
-                "pool": {"path": pool_path, "tasks": len(tasks), "tasks_sha256": tasks_sha256((t.id, t.content_hash()) for t in tasks),
+                "pool": {"path": pool_path, "tasks": pool_size, "candidates": len(tasks), "tasks_sha256": tasks_sha256((t.id, t.content_hash()) for t in tasks),
                          "eligible": len(eligible), "dropped": dict(sorted(Counter(v["drop"] for v in verdicts.values() if v["drop"]).items()))},
                 "policies": {s: {"role": c["role"], "run": f"calibration/{c['slug']}", "summary": c["summary"]} for s, c in cal.items()},
                 "counts": {"category": dict(sorted(Counter(t.meta.category for t in chosen).items())),

@@ -50,33 +50,50 @@ def default_samples() -> Path:
     if not here.is_dir(): raise FileNotFoundError(f"data_samples/ not found at {here}; run from a clawgym checkout or pass --tasks")
     return here
 
-def run_demo(out, tasks_path=None, n_synth:int=300, seed:int=0, workers:int=2, progress:bool=True) -> dict:
-    "The main job: validate the sample tasks, then synthesize and gate `n_synth` tasks; everything lands in `out`."
+def run_demo(out, tasks_path=None, n_synth:int=300, seed:int=0, workers:int=2, bench_n:int=24,
+             policies:tuple=("noop", "oracle", "hf:smollm2"), progress:bool=True) -> dict:
+    "The main job: validate the samples, synthesize and gate a pool, build a small calibrated bench, run `policies` on it, report."
+    from clawgym.agent import Budget
+    from clawgym.bench import bench_report, build_bench, run_bench
     from clawgym.filter import synthesize
     t0, out = time.time(), Path(out)
+    steps = 4 if n_synth > 0 and bench_n > 0 else 2
     src = Path(tasks_path) if tasks_path else default_samples()
-    print(f"[1/2] validating the tasks in {src}")
+    print(f"[1/{steps}] validating the tasks in {src}")
     ts = load_tasks(src)
     if not ts.tasks: raise SystemExit(f"no tasks could be loaded from {src}: {ts.errors}")
-    rows = validate_tasks(ts.tasks, out / "samples" / "workspaces")
+    rows = validate_tasks(ts.tasks, out / "samples" / "workspaces", workers=workers)
     save_jsonl(ts.tasks, out / "samples" / "tasks.jsonl")
     bad = [r for r in rows if r["ok"] != "yes"]
     (out / "samples" / "validation.md").write_text("# Validation of " + str(src) + "\n\n```\n" + _table(rows, list(rows[0])) + "\n```\n")
-    print(_table(rows, list(rows[0])))
+    for r in bad: print(f"invalid: {r['task']}: {r['ok']}")
     for src_name, msg in ts.errors: print(f"load error: {src_name}: {msg}")
-    print(f"{len(rows) - len(bad)}/{len(rows)} sample tasks valid, {len(ts.errors)} load errors")
+    print(f"{len(rows) - len(bad)}/{len(rows)} sample tasks valid, {len(ts.errors)} load errors (table: {out}/samples/validation.md)")
     summary = {"source": str(src), "tasks": len(rows), "valid": len(rows) - len(bad), "load_errors": len(ts.errors), "formats": ts.formats}
     if n_synth > 0:
-        print(f"\n[2/2] synthesizing {n_synth} tasks (seed {seed}) through every gate")
+        print(f"\n[2/{steps}] synthesizing {n_synth} tasks (seed {seed}) through every gate")
         pool, rep = synthesize(n_synth, seed, workers=workers, progress=progress)
         save_jsonl(pool, out / "pool.jsonl")
         (out / "pool.report.md").write_text("# Synthesis report\n\n```\n" + rep.table() + "\n```\n")
-        print(rep.table())
+        print(rep.table().splitlines()[0])
         summary.update(synthesized=rep.kept, generated=rep.generated, rejected=rep.rejected)
+        if bench_n > 0:
+            print(f"\n[3/{steps}] building a {bench_n}-task bench calibrated with noop, oracle and cheat")
+            bench = build_bench(pool, ["noop", "oracle", "cheat"], out / "bench", n=bench_n, samples=1, seed=seed, workers=workers,
+                                candidates=min(len(pool), 3 * bench_n), overwrite=True, progress=progress)
+            print(f"[4/{steps}] running {', '.join(policies)} on it, then the report")
+            runs = []
+            for p in policies:
+                d = out / "runs" / p.replace(":", "_").replace("/", "_")
+                s = run_bench(bench, p, d, workers=workers, budget=Budget(max_turns=6), overwrite=True, progress=progress)
+                print(f"  {p}: mean score {s['mean_score']}, {s['exact_one']}/{s['episodes']} solved, {s['errors']} errors, {s['wall_s']:.0f} s")
+                runs.append(d)
+            bench_report(runs, out / "report", names=list(policies))
+            summary.update(bench=len(bench.tasks), runs={p: str(d) for p, d in zip(policies, runs)})
     summary.update(wall_s=round(time.time() - t0, 2), out=str(out))
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    print(f"\ndone in {summary['wall_s']} s. outputs in {out}/: samples/ (validated sample tasks and their workspaces), "
-          f"pool.jsonl + pool.report.md (synthesized, gated tasks), summary.json")
+    print(f"\ndone in {summary['wall_s']} s. outputs in {out}/: samples/ (validated sample tasks), pool.jsonl + pool.report.md "
+          f"(synthesized, gated tasks), bench/ (frozen bench), runs/ (trajectories), report/report.md (tables and plots), summary.json")
     return summary
 
 # %% ../nbs/16_cli.ipynb
@@ -163,7 +180,8 @@ def _cmd_rescore(a):
     return 0
 
 def _cmd_demo(a):
-    run_demo(a.out, a.tasks, n_synth=a.n, seed=a.seed, workers=a.workers)
+    run_demo(a.out, a.tasks, n_synth=a.n, seed=a.seed, workers=a.workers, bench_n=a.bench_n,
+             policies=tuple(p.strip() for p in a.policies.split(",") if p.strip()))
     return 0
 
 def _reviewer(spec:str):
@@ -178,7 +196,7 @@ def _cmd_bench_build(a):
     policies = [p.strip() for p in a.policies.split(",") if p.strip()]
     b = build_bench(a.pool, policies, a.out, n=a.n, samples=a.samples, min_pass=a.min_pass, max_pass=a.max_pass, seed=a.seed,
                     workers=a.workers, review=_reviewer(a.review) if a.review else None, reviewer=a.review or "", name=a.name, backend=a.backend,
-                    overwrite=a.overwrite)
+                    overwrite=a.overwrite, candidates=None if a.candidates == 0 else (a.candidates or 4 * a.n))
     m = b.manifest
     print(json.dumps({"bench": b.name, "tasks": len(b.tasks), "pool": m["pool"]["tasks"], "eligible": m["pool"]["eligible"],
                       "dropped": m["pool"]["dropped"], **m["counts"], "flagged": b.flagged}, indent=2))
@@ -216,6 +234,30 @@ def _cmd_bench_export(a):
     for tid, why in r["skipped"].items(): print(f"skipped: {tid}: {why}", file=sys.stderr)
     for tid, steps in r.get("partial_solutions", {}).items(): print(f"solve.sh of {tid} cannot replay: {', '.join(steps)}", file=sys.stderr)
     print(f"exported {r['tasks']} tasks of bench {r['bench']!r} as {a.format} to {a.out}")
+    return 0
+
+def _cmd_train_sft(a):
+    from clawgym.sft import SFTConfig, train_sft
+    c = SFTConfig(epochs=a.epochs, lr=a.lr, batch_size=a.batch_size, grad_accum=a.grad_accum, max_len=a.max_len, lora=a.lora,
+                  lora_r=a.lora_r, lora_alpha=2 * a.lora_r, merge=not a.adapter_only, gradient_checkpointing=a.grad_ckpt,
+                  dtype=a.dtype, seed=a.seed)
+    s = train_sft(a.model, a.data, a.out, c)
+    print(json.dumps({k: v for k, v in s.items() if k != "config"}, indent=2))
+    print(f"checkpoint: {a.out} (run it with --policy hf:{a.out})")
+    return 0
+
+def _cmd_train_rl(a):
+    from clawgym.rl import GRPOConfig, train_grpo
+    ts = load_tasks(a.tasks, strict=a.strict)
+    for src, msg in ts.errors: print(f"skipped: {src}: {msg}", file=sys.stderr)
+    ev = load_tasks(a.eval_tasks, strict=a.strict).tasks if a.eval_tasks else None
+    c = GRPOConfig(steps=a.steps, group=a.group, tasks_per_step=a.tasks_per_step, lr=a.lr, eps_low=a.eps_low, eps_high=a.eps_high,
+                   kl_coef=a.kl_coef, updates=a.updates, temperature=a.temperature, max_new_tokens=a.max_new_tokens,
+                   max_turns=a.max_turns, eval_every=a.eval_every, save_every=a.save_every, lora=a.lora, lora_r=a.lora_r,
+                   lora_alpha=2 * a.lora_r, gradient_checkpointing=a.grad_ckpt, dtype=a.dtype, seed=a.seed, backend=a.backend)
+    s = train_grpo(a.model, ts.tasks, a.out, c, eval_tasks=ev)
+    print(json.dumps(s, indent=2))
+    print(f"final checkpoint: {s['final']} (run it with --policy hf:{s['final']}); per-step metrics: {a.out}/metrics.jsonl")
     return 0
 
 def build_parser() -> argparse.ArgumentParser:
@@ -293,6 +335,7 @@ def build_parser() -> argparse.ArgumentParser:
     bb.add_argument("--name", default=None, help="bench name (default: the folder name)")
     bb.add_argument("--backend", default="auto", choices=["auto", "bwrap", "subprocess"], help="sandbox backend")
     bb.add_argument("--overwrite", action="store_true", help="rebuild a bench already frozen in --out (calibration runs are reused)")
+    bb.add_argument("--candidates", type=int, default=None, help="calibrate a balanced draw of this many pool tasks (default 4 x n; 0: all)")
     bb.set_defaults(fn=_cmd_bench_build)
     br = bn.add_parser("run", help="run a policy on a bench, a folder of ClawGym task dirs or PinchBench files")
     br.add_argument("bench", help="a bench folder, or any supported task PATH")
@@ -321,10 +364,50 @@ def build_parser() -> argparse.ArgumentParser:
     be.add_argument("--out", required=True, help="output folder (parquet: a .parquet file, or a folder for a HF dataset)")
     be.add_argument("--skip-unsupported", action="store_true", help="skip tasks the format cannot hold instead of failing")
     be.set_defaults(fn=_cmd_bench_export)
+    tr = sub.add_parser("train", help="fine-tune a local model: SFT on trajectories, GRPO in sandboxes").add_subparsers(dest="train_cmd", required=True)
+    def common(sp, lr):
+        sp.add_argument("--model", default="hf:smollm2", help="hf:NAME_OR_PATH: the embedded smollm2, a checkpoint or adapter folder")
+        sp.add_argument("--out", required=True, help="output folder (the checkpoint; for rl also metrics, evaluations, checkpoints)")
+        sp.add_argument("--lr", type=float, default=lr, help=f"learning rate (default {lr or '2e-4 with --lora, else 5e-5'})")
+        sp.add_argument("--lora", action="store_true", help="train LoRA adapters (peft) instead of all weights")
+        sp.add_argument("--lora-r", type=int, default=16)
+        sp.add_argument("--grad-ckpt", action="store_true", help="gradient checkpointing: less memory, more time")
+        sp.add_argument("--dtype", default=None, help="torch dtype (default bfloat16 on GPUs, float32 on CPUs)")
+        sp.add_argument("--seed", type=int, default=0)
+    ts_ = tr.add_parser("sft", help="supervised fine-tuning on SFT chat JSONL (clawgym export RUN --format sft)")
+    ts_.add_argument("--data", required=True, nargs="+", help="SFT chat JSONL file(s)")
+    common(ts_, None)
+    ts_.add_argument("--epochs", type=int, default=2)
+    ts_.add_argument("--batch-size", type=int, default=4)
+    ts_.add_argument("--grad-accum", type=int, default=1)
+    ts_.add_argument("--max-len", type=int, default=1024, help="longer examples are left out")
+    ts_.add_argument("--adapter-only", action="store_true", help="with --lora: save the adapter alone instead of merged weights")
+    ts_.set_defaults(fn=_cmd_train_sft)
+    tg = tr.add_parser("rl", help="GRPO: groups of sandboxed episodes per task, reward = verification score; resumable")
+    tg.add_argument("--tasks", required=True, help="training tasks (any format clawgym reads)")
+    common(tg, 1e-6)
+    tg.add_argument("--eval-tasks", default=None, help="held-out tasks evaluated every --eval-every steps and at the end")
+    tg.add_argument("--group", type=int, default=8, help="episodes per task (G)")
+    tg.add_argument("--steps", type=int, default=10)
+    tg.add_argument("--tasks-per-step", type=int, default=2)
+    tg.add_argument("--eps-low", type=float, default=0.2)
+    tg.add_argument("--eps-high", type=float, default=0.28)
+    tg.add_argument("--kl-coef", type=float, default=0.0)
+    tg.add_argument("--updates", type=int, default=1, help="passes over a step's episodes")
+    tg.add_argument("--temperature", type=float, default=1.0)
+    tg.add_argument("--max-new-tokens", type=int, default=160)
+    tg.add_argument("--max-turns", type=int, default=4)
+    tg.add_argument("--eval-every", type=int, default=0)
+    tg.add_argument("--save-every", type=int, default=5)
+    tg.add_argument("--backend", default="auto")
+    tg.add_argument("--strict", action="store_true")
+    tg.set_defaults(fn=_cmd_train_rl)
     d = sub.add_parser("demo", help="the main job on embedded defaults (what `make demo` runs)")
     d.add_argument("--out", default="runs/demo", help="output folder")
     d.add_argument("--tasks", default=None, help="task set to validate instead of data_samples/")
     d.add_argument("--n", type=int, default=300, help="tasks to synthesize and gate")
+    d.add_argument("--bench-n", type=int, default=24, help="tasks in the demo bench (0: stop after synthesis)")
+    d.add_argument("--policies", default="noop,oracle,hf:smollm2", help="policies run on the demo bench")
     d.add_argument("--seed", type=int, default=0)
     d.add_argument("--workers", type=int, default=2)
     d.set_defaults(fn=_cmd_demo)

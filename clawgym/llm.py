@@ -243,21 +243,20 @@ def native_tools(tokenizer) -> bool:
     return "tools" in tpl
 
 # %% ../nbs/09_llm.ipynb
+def _args(fn:dict):
+    "A call's arguments as an object (templates render them with `tojson`); arguments that do not parse stay as written."
+    args = fn.get("arguments", {})
+    if not isinstance(args, str): return args
+    try: return json.loads(args)
+    except json.JSONDecodeError: return args
+
 def _call_text(tc:dict) -> str:
     fn = tc.get("function", tc)
-    args = fn.get("arguments", {})
-    if isinstance(args, str):
-        try: args = json.loads(args)
-        except json.JSONDecodeError: pass  # a call the model botched is shown back as it wrote it
-    return CALL_OPEN + json.dumps({"name": fn.get("name"), "arguments": args}, ensure_ascii=False) + CALL_CLOSE
+    return CALL_OPEN + json.dumps({"name": fn.get("name"), "arguments": _args(fn)}, ensure_ascii=False) + CALL_CLOSE
 
 def _native_call(tc:dict) -> dict:
-    "An OpenAI tool call with its arguments as an object: templates render them with `tojson`."
-    fn = dict(tc.get("function", tc))
-    if isinstance(fn.get("arguments"), str):
-        try: fn["arguments"] = json.loads(fn["arguments"])
-        except json.JSONDecodeError: pass
-    return {**tc, "function": fn}
+    fn = tc.get("function", tc)
+    return {**tc, "function": {**fn, "arguments": _args(fn)}}
 
 def chat_messages(messages:list[dict], tools:list[dict], native:bool) -> list[dict]:
     "The conversation in the shape the model's template takes (see above)."
@@ -313,6 +312,44 @@ def _pick(logits, temperature:float, top_p:float, gens:list):
 
 MIN_SHARED = 16  # a shorter common prefix is not worth its own forward pass
 
+def _growing_cache():
+    "A transformers DynamicCache whose layers append into spare room instead of concatenating (see below)."
+    from transformers import DynamicCache
+    from transformers.cache_utils import DynamicLayer
+
+    class GrowingLayer(DynamicLayer):
+        def update(self, key_states, value_states, *args, **kwargs):
+            if not self.is_initialized:
+                self.lazy_initialization(key_states, value_states)
+                self.buf, self.n = None, 0
+            n, m = self.n, key_states.shape[-2]
+            if self.buf is None or n + m > self.buf[0].shape[-2]:  # full: double the room, once per doubling
+                shape = (*key_states.shape[:-2], max(64, 2 * (n + m)), key_states.shape[-1])
+                new = (key_states.new_empty(shape), value_states.new_empty(shape))
+                if n:
+                    for a, b in zip(new, self.buf): a[..., :n, :] = b[..., :n, :]
+                self.buf = new
+            self.buf[0][..., n:n + m, :] = key_states
+            self.buf[1][..., n:n + m, :] = value_states
+            self.n = n + m
+            return self._views()
+
+        def _views(self):
+            self.keys, self.values = (b[..., :self.n, :] for b in self.buf)
+            return self.keys, self.values
+
+        def batch_select_indices(self, indices):
+            if self.get_seq_length() > 0:
+                self.buf = tuple(b[indices] for b in self.buf); self._views()
+
+        def batch_repeat_interleave(self, repeats):
+            if self.get_seq_length() > 0:
+                self.buf = tuple(b.repeat_interleave(repeats, dim=0) for b in self.buf); self._views()
+
+    cache = DynamicCache()
+    cache.layer_class_to_replicate = GrowingLayer
+    return cache
+
 def _shared_prefix(prompts:list[list[int]]) -> int:
     "Length of the prefix all prompts share, leaving every row at least one token of its own; 0 when under MIN_SHARED."
     k, first = min(len(p) for p in prompts) - 1, prompts[0]
@@ -326,7 +363,6 @@ def generate_ids(lm, prompts:list[list[int]], # prompt token ids, one list per r
                  seeds:list[int]|None=None) -> list[list[int]]: # one per row, used when sampling
     "Generated token ids per row (the stop token included), decoding all rows together."
     import torch
-    from transformers import DynamicCache
     dev, n = lm.device, len(prompts)
     shared = _shared_prefix(prompts) if n > 1 else 0
     rest = [list(p[shared:]) for p in prompts]
@@ -336,17 +372,17 @@ def generate_ids(lm, prompts:list[list[int]], # prompt token ids, one list per r
     mask = torch.cat([own.new_ones(n, shared), own], -1)
     pos = shared + (own.cumsum(-1) - 1).clamp(min=0)
     gens = [torch.Generator().manual_seed(s) for s in (seeds or [0] * n)] if temperature > 0 else [None] * n
-    out, live, cache = [[] for _ in range(n)], list(range(n)), DynamicCache()
+    out, live, cache = [[] for _ in range(n)], list(range(n)), _growing_cache()
     with torch.inference_mode():
         if shared:
             lm(input_ids=torch.tensor([list(prompts[0][:shared])], device=dev), past_key_values=cache, use_cache=True, logits_to_keep=1)
             cache.batch_repeat_interleave(n)
-        for step in range(max_new_tokens):
+        for _ in range(max_new_tokens):
             logits = lm(input_ids=ids, attention_mask=mask, position_ids=pos, past_key_values=cache, use_cache=True, logits_to_keep=1).logits[:, -1]
             nxt = _pick(logits, temperature, top_p, [gens[r] for r in live])
             keep = []
-            for j, r in enumerate(live):
-                t = int(nxt[j]); out[r].append(t)
+            for j, (r, t) in enumerate(zip(live, nxt.tolist())):
+                out[r].append(t)
                 if t not in eos_ids and len(out[r]) < max_new_tokens and not (stop and stop(out[r])): keep.append(j)
             if not keep: break
             if len(keep) < len(live):

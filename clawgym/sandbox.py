@@ -26,7 +26,7 @@ from pathlib import Path
 
 from fastcore.basics import patch
 
-from .core import MOUNT
+from .core import MOUNT, scratch_root
 
 # %% auto 0
 __all__ = ['Limits', 'ExecResult', 'bwrap_status', 'available_backends', 'default_backend', 'Sandbox']
@@ -151,10 +151,13 @@ _ETC_WRITE = {"passwd": "root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:n
 @functools.cache
 def _etc_dir(uid:int) -> Path:
     "A private directory (made once per process and uid) holding the written `/etc` files, readable by the sandbox uid."
-    d = Path(tempfile.mkdtemp(prefix="clawgym-etc-"))
+    d = Path(tempfile.mkdtemp(prefix="clawgym-etc-", dir=scratch_root()))
     for name, text in _ETC_WRITE.items(): (d/name).write_text(text.replace("{uid}", str(uid)))
     d.chmod(0o755)
-    import atexit; atexit.register(shutil.rmtree, d, True)
+    import atexit, multiprocessing.util
+    atexit.register(shutil.rmtree, d, True)
+    # Worker processes of a pool leave through os._exit, which skips atexit; multiprocessing's finalizers still run there.
+    multiprocessing.util.Finalize(None, shutil.rmtree, args=(d, True), exitpriority=0)
     return d
 
 @functools.cache

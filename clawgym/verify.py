@@ -202,7 +202,9 @@ class Judge:
         for _ in range(self.samples):
             msgs = [{"role": "system", "content": "You are a strict, fair grader. You answer with JSON only."}, {"role": "user", "content": prompt}]
             for attempt in range(self.retries + 1):
-                ans = self.complete(msgs)
+                try: ans = self.complete(msgs)
+                except Exception as e:  # an unreachable or failing judge is an infrastructure error, not the agent's
+                    return Judgement(None, f"judge call failed: {type(e).__name__}: {str(e)[:200]}", samples, 0.0, prompt, answers)
                 answers.append(ans)
                 lv, why = parse_judge_answer(ans)
                 if lv is not None: samples.append(lv); reason = why; break

@@ -1,0 +1,286 @@
+"""Render every notebook in nbs/ to a static HTML site, offline: `python tools/build_docs.py` (what `make docs` runs).
+
+Notebooks are stored without outputs (nbdev_clean), so each one is executed first (nbclient, one kernel per notebook, in
+the notebook's folder, as nbdev_test runs it), with the widget state kept so ipywidgets render in the page. The pages load
+only local files: the Jupyter widgets HTML manager comes from tools/vendor/, nothing is fetched from the internet. nbdev
+directives are honoured: `#| hide` and `#| default_exp` cells are left out, `#| eval: false` (and the test flags of
+settings.ini) are shown but not run, `#| echo: false` hides a cell's source, `#| output: false` its output.
+
+The site: one page per notebook (index.ipynb becomes index.html), a navigation bar on every page, and api.html, the API
+reference: every module's public names with signature and docstring, rendered by nbdev's `show_doc`. At the end every
+page's internal links are checked, and any script or stylesheet not shipped with the site is an error.
+"""
+from __future__ import annotations
+
+import argparse
+import configparser
+import html
+import importlib
+import pkgutil
+import re
+import shutil
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+VENDOR = ROOT / "tools" / "vendor"
+WIDGETS_JS = "html-manager/embed.js"  # @jupyter-widgets/html-manager's standalone bundle (see tools/vendor/README.md)
+DIRECTIVE = re.compile(r"^\s*#\|\s*(.*?)\s*$")
+
+# --- notebooks -----------------------------------------------------------------------------------------------------
+
+def directives(source:str) -> dict:
+    "The nbdev directives on a cell's first lines: `#| hide` -> {'hide': ''}, `#| eval: false` -> {'eval': 'false'}."
+    out = {}
+    for line in source.splitlines():
+        m = DIRECTIVE.match(line)
+        if not m: break
+        text = m.group(1)
+        key, val = text.split(":", 1) if ":" in text else (text.split(None, 1) + [""])[:2]
+        out[key.strip()] = val.strip()
+    return out
+
+def strip_directives(source:str) -> str:
+    lines = source.splitlines()
+    while lines and DIRECTIVE.match(lines[0]): lines.pop(0)
+    return "\n".join(lines)
+
+def test_flags() -> set:
+    "The nbdev test flags (settings.ini `tst_flags`): cells carrying one are skipped by nbdev_test, and here."
+    cfg = configparser.ConfigParser()
+    cfg.read(ROOT / "settings.ini")
+    return set(cfg["DEFAULT"].get("tst_flags", "").split())
+
+def title_of(nb, fallback:str) -> str:
+    for c in nb.cells:
+        if c.cell_type == "markdown":
+            m = re.search(r"^#\s+(.+)$", c.source, re.M)
+            if m: return m.group(1).strip()
+    return fallback
+
+def module_of(nb) -> str|None:
+    for c in nb.cells:
+        if c.cell_type == "code" and "default_exp" in (d := directives(c.source)): return d["default_exp"]
+    return None
+
+def execute(nb, path:Path, timeout:int, flags:set):
+    "Run the notebook's code cells in a fresh kernel, in the notebook's folder, skipping `eval: false` and flagged cells."
+    from nbclient import NotebookClient
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=False, store_widget_state=True,
+                            resources={"metadata": {"path": str(path.parent)}})
+    client.reset_execution_trackers()
+    with client.setup_kernel():
+        for i, cell in enumerate(nb.cells):
+            if cell.cell_type != "code": continue
+            d = directives(cell.source)
+            if d.get("eval") == "false" or flags & set(d): continue
+            client.execute_cell(cell, i, store_history=True)
+        client.set_widgets_metadata()
+
+def prepare(nb, pages:dict):
+    "Drop hidden cells, strip directives, tag cells whose source or output is hidden, point notebook links at pages."
+    keep = []
+    for c in nb.cells:
+        if c.cell_type == "code":
+            d = directives(c.source)
+            if "hide" in d or "default_exp" in d or "exporti" in d: continue
+            tags = set(c.metadata.get("tags", []))
+            if d.get("echo") == "false": tags.add("remove_input")
+            if d.get("output") == "false": tags.add("remove_output")
+            c.metadata["tags"] = sorted(tags)
+            c.source = strip_directives(c.source)
+        elif c.cell_type == "markdown":
+            c.source = re.sub(r"\]\(([\w.-]+)\.ipynb(#[^)]*)?\)", lambda m: f"]({m.group(1)}.html{m.group(2) or ''})"
+                              if m.group(1) in pages else m.group(0), c.source)
+        keep.append(c)
+    nb.cells = keep
+
+# --- pages -----------------------------------------------------------------------------------------------------------
+
+SITE_CSS = """<style>
+body{margin:0}
+nav.cg-nav{position:fixed;top:0;left:0;bottom:0;width:230px;overflow:auto;background:#f5f6f8;border-right:1px solid #ddd;
+  padding:12px 10px;font:14px/1.45 system-ui,sans-serif;box-sizing:border-box}
+nav.cg-nav a{display:block;color:#1a4b8c;text-decoration:none;padding:2px 4px;border-radius:3px}
+nav.cg-nav a.here{background:#dde6f3;font-weight:600}
+nav.cg-nav .site{font-size:18px;font-weight:700;margin-bottom:8px}
+nav.cg-nav .grp{margin-top:10px;color:#666;font-size:12px;text-transform:uppercase}
+div.cg-page{margin-left:240px}
+div.cg-meta{margin:10px 20px 0;font:13px system-ui,sans-serif;color:#555}
+</style>"""
+
+def nav_html(pages:dict, here:str) -> str:
+    "The navigation bar: the landing page, every notebook page, the API reference."
+    links = [f'<a href="{f}"{" class=here" if f == here else ""}>{html.escape(t)}</a>' for f, t in pages.items() if f != "index.html"]
+    top = f'<a class="site{" here" if here == "index.html" else ""}" href="index.html">{html.escape(pages.get("index.html", "clawgym"))}</a>'
+    api = f'<a href="api.html"{" class=here" if here == "api.html" else ""}>API reference</a>'
+    return f'<nav class="cg-nav">{top}<div class="grp">Notebooks</div>{"".join(links)}<div class="grp">Reference</div>{api}</nav>'
+
+def wrap(page_html:str, pages:dict, here:str, meta:str="") -> str:
+    "Put the navigation bar and the site's styles into a page nbconvert wrote."
+    head_end = page_html.index("</head>")
+    page_html = page_html[:head_end] + SITE_CSS + page_html[head_end:]
+    m = re.search(r"<body[^>]*>", page_html)
+    body_end = page_html.rindex("</body>")
+    return (page_html[:m.end()] + nav_html(pages, here) + '<div class="cg-page">' + (f'<div class="cg-meta">{meta}</div>' if meta else "")
+            + page_html[m.end():body_end] + "</div>" + page_html[body_end:])
+
+def exporter():
+    "nbconvert's JupyterLab HTML export through tools/site.html.j2: the widget manager from the site, nothing from a CDN."
+    from nbconvert import HTMLExporter
+    from traitlets.config import Config
+    c = Config()
+    c.TagRemovePreprocessor.enabled = True
+    c.TagRemovePreprocessor.remove_input_tags = {"remove_input"}
+    c.TagRemovePreprocessor.remove_all_outputs_tags = {"remove_output"}
+    c.HTMLExporter.preprocessors = ["nbconvert.preprocessors.TagRemovePreprocessor"]
+    c.HTMLExporter.widget_renderer_url = WIDGETS_JS
+    return HTMLExporter(config=c, template_name="lab", template_file=str(ROOT / "tools" / "site.html.j2"))
+
+def render(path:Path, pages:dict, execute_it:bool, timeout:int, flags:set) -> tuple[str, str, float]:
+    "One notebook to one page: (file name, HTML, seconds). Runs in a worker process."
+    import nbformat
+    t0 = time.time()
+    nb = nbformat.read(path, as_version=4)
+    if execute_it: execute(nb, path, timeout, flags)
+    mod = module_of(nb)
+    prepare(nb, pages)
+    body, _ = exporter().from_notebook_node(nb, resources={"metadata": {"name": title_of(nb, path.stem)}})
+    name = page_name(path)
+    meta = f'module <code>clawgym.{mod}</code> · <a href="api.html#clawgym.{mod}">API reference</a>' if mod else ""
+    return name, wrap(body, pages, name, meta), time.time() - t0
+
+def page_name(path:Path) -> str: return path.stem + ".html"
+
+# --- API reference ---------------------------------------------------------------------------------------------------
+
+def modules() -> list:
+    "Every clawgym module, in import order of their names."
+    import clawgym
+    names = sorted(m.name for m in pkgutil.walk_packages(clawgym.__path__, "clawgym.") if not m.name.split(".")[-1].startswith("_"))
+    return [importlib.import_module(n) for n in names]
+
+def api_page(pages:dict) -> str:
+    "api.html: each module's docstring and its public names, as nbdev's show_doc renders them."
+    from nbdev.showdoc import show_doc
+    from nbconvert.filters.markdown import markdown2html
+    sections, toc = [], []
+    for mod in modules():
+        names = list(getattr(mod, "__all__", []))
+        toc.append(f'<li><a href="#{mod.__name__}">{mod.__name__}</a> ({len(names)})</li>')
+        parts = [f'<h2 id="{mod.__name__}">{mod.__name__}</h2>', f"<p>{html.escape((mod.__doc__ or '').strip())}</p>"]
+        for n in names:
+            obj = getattr(mod, n)
+            anchor = f'id="{mod.__name__}.{n}"'
+            if callable(obj) and getattr(obj, "__module__", mod.__name__) == mod.__name__:
+                md = show_doc(obj, name=n, title_level=3)._repr_markdown_()
+                md = re.sub(r"(\[source\]\([^)]*\))\{[^}]*\}", r"\1", md)  # Quarto's link attributes mean nothing to a markdown renderer
+                parts.append(f"<div {anchor} class=cg-sym>{markdown2html(md)}</div>")
+            else:  # a constant, or a name another module defines and this one re-exports
+                where = getattr(obj, "__module__", None)
+                desc = f"re-exported from <a href=\"#{where}.{n}\"><code>{where}</code></a>" if callable(obj) and where else f"<code>{html.escape(type(obj).__name__)}</code>"
+                parts.append(f"<div {anchor} class=cg-sym><h3><code>{n}</code></h3><p>{desc}</p></div>")
+        sections.append("\n".join(parts))
+    body = (f"<h1>API reference</h1><p>Every public name of every module (their <code>__all__</code>), rendered by nbdev's "
+            f"<code>show_doc</code>. The notebooks explain each with examples.</p><ul>{''.join(toc)}</ul>" + "\n".join(sections))
+    page = (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>API reference · clawgym</title>'
+            "<style>body{font:14px/1.5 system-ui,sans-serif} .cg-api{max-width:1000px;padding:10px 24px}"
+            " pre{background:#f5f5f5;padding:6px;overflow:auto} table{border-collapse:collapse} td,th{border:1px solid #ddd;padding:3px 6px}"
+            " .cg-sym{border-top:1px solid #eee;margin-top:10px}</style></head>"
+            f'<body><div class="cg-api">{body}</div></body></html>')
+    return wrap(page, pages, "api.html")
+
+# --- checks ----------------------------------------------------------------------------------------------------------
+
+class _Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.links, self.ids, self.external = [], set(), []
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if a.get("id"): self.ids.add(a["id"])
+        if tag == "a" and a.get("name"): self.ids.add(a["name"])
+        for k in ("href", "src"):
+            v = a.get(k)
+            if not v or v == "#": continue
+            if v.startswith(("http:", "https:", "//")):
+                if tag != "a": self.external.append(f"<{tag} {k}={v}>")  # a link a reader follows is fine; a resource the page loads is not
+            elif not urlsplit(v).scheme: self.links.append(v)  # mailto:, data: and the like are not pages
+
+def check_site(out:Path) -> list[str]:
+    "Problems with the site: internal links to missing pages or anchors, scripts/styles/images fetched from the internet."
+    parsed = {}
+    for p in sorted(out.glob("*.html")):
+        lp = _Links(); lp.feed(p.read_text(encoding="utf-8")); parsed[p.name] = lp
+    problems = []
+    for name, lp in parsed.items():
+        problems += [f"{name}: loads {x} from the internet" for x in lp.external]
+        for link in lp.links:
+            u = urlsplit(link)
+            target = unquote(u.path) or name
+            if not (out / target).exists(): problems.append(f"{name}: link {link!r} points to a missing file"); continue
+            # a browser looks the fragment up as written, then percent-decoded (nbconvert writes ids of headings with arrows encoded)
+            if u.fragment and target in parsed and not {u.fragment, unquote(u.fragment)} & parsed[target].ids:
+                problems.append(f"{name}: link {link!r}: {target} has no anchor {u.fragment!r}")
+    return problems
+
+# --- main ------------------------------------------------------------------------------------------------------------
+
+def build(out:Path, only:list[str]|None=None, execute_it:bool=True, jobs:int=2, timeout:int=600) -> list[str]:
+    "Build the site into `out`; returns the problems found (empty: the site is complete)."
+    import nbformat
+    nbs = sorted(p for p in (ROOT / "nbs").glob("*.ipynb") if not p.name.startswith("_"))
+    if only:
+        missing = sorted(set(only) - {p.stem for p in nbs})
+        if missing: raise SystemExit(f"no notebook(s) {missing} in nbs/; names are file stems like 00_core or index")
+        nbs = [p for p in nbs if p.stem in only]
+    if not (VENDOR / WIDGETS_JS).exists(): raise SystemExit(f"{VENDOR / WIDGETS_JS} is missing; it ships with the repository (restore it with git)")
+    nbs.sort(key=lambda p: (p.stem != "index", p.stem))
+    pages = {page_name(p): title_of(nbformat.read(p, as_version=4), p.stem) for p in nbs}
+    if "index.html" not in pages: pages = {"index.html": "clawgym", **pages}
+    if out.exists(): shutil.rmtree(out)
+    out.mkdir(parents=True)
+    shutil.copytree(VENDOR / "html-manager", out / "html-manager")
+    failures, t0 = [], time.time()
+    with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futs = {pool.submit(render, p, pages, execute_it, timeout, test_flags()): p for p in nbs}
+        for f in as_completed(futs):
+            try:
+                name, page, dt = f.result()
+                (out / name).write_text(page, encoding="utf-8")
+                print(f"  {name:<28} {dt:6.1f}s", flush=True)
+            except Exception as e:  # a failing cell: say which notebook and how to see the whole trace; its page says so too
+                msg = str(e).strip().splitlines()
+                why = re.sub(r"\x1b\[[0-9;]*m", "", msg[-1] if msg else type(e).__name__)
+                failures.append(f"{futs[f].name}: {why} (run: nbdev_test --path nbs/{futs[f].name})")
+                name = page_name(futs[f])
+                (out / name).write_text(wrap(f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(pages[name])}</title></head>"
+                                             f"<body><h1>{html.escape(pages[name])}</h1><p>This page did not build: {html.escape(why)}</p></body></html>",
+                                             pages, name), encoding="utf-8")
+    if "index.html" not in {page_name(p) for p in nbs}:  # a partial build still gets a landing page: the contents
+        items = "".join(f'<li><a href="{f}">{html.escape(t)}</a></li>' for f, t in pages.items() if f != "index.html")
+        (out / "index.html").write_text(wrap(f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>clawgym</title></head><body>"
+                                             f"<h1>clawgym</h1><ul>{items}</ul></body></html>", pages, "index.html"), encoding="utf-8")
+    (out / "api.html").write_text(api_page(pages), encoding="utf-8")
+    print(f"  {'api.html':<28} (API reference)\n{len(nbs)} notebook(s) in {time.time() - t0:.0f}s -> {out}")
+    return failures + check_site(out)
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--out", default=str(ROOT / "_docs"), help="the site folder (replaced)")
+    ap.add_argument("--only", nargs="*", help="build only these notebooks (file stems: index 15_widgets ...)")
+    ap.add_argument("--no-execute", action="store_true", help="render the notebooks as stored (nbdev_clean leaves no outputs)")
+    ap.add_argument("--jobs", type=int, default=2, help="notebooks executed at once")
+    ap.add_argument("--timeout", type=int, default=600, help="seconds per cell")
+    a = ap.parse_args(argv)
+    problems = build(Path(a.out), a.only, not a.no_execute, a.jobs, a.timeout)
+    if problems:
+        print(f"\n{len(problems)} problem(s):\n" + "\n".join("  " + p for p in problems), file=sys.stderr)
+        sys.exit(1)
+    print(f"open {Path(a.out) / 'index.html'}")
+
+if __name__ == "__main__": main()
