@@ -47,7 +47,7 @@ SCALES = {
     # pool instances per train family, held-out share, unseen instances per family, SFT epochs, SFT examples kept (0: all),
     # held-out tasks evaluated (0: all), GRPO settings
     "small": dict(per_family=8, test_frac=0.5, unseen_per_family=2, sft_epochs=2, max_sft=16, max_heldout=8,
-                  grpo=dict(steps=2, group=4, tasks_per_step=1)),
+                  grpo=dict(steps=2, group=2, tasks_per_step=1)),
     "full": dict(per_family=60, test_frac=0.45, unseen_per_family=17, sft_epochs=3, max_sft=0, max_heldout=0,
                  grpo=dict(steps=10, group=8, tasks_per_step=2)),
 }
@@ -136,11 +136,12 @@ def main():
         train_ids = {t.id for t in train}
         tr_run = out / "sft" / "oracle_train"
         tr_run.mkdir(parents=True, exist_ok=True)
-        write_jsonl(tr_run / "trajectories.jsonl", [t for t in load_run(out / "oracle") if t.task_id in train_ids])
+        train_trajs = [t for t in load_run(out / "oracle") if t.task_id in train_ids]
+        check_no_leak(train_trajs, heldout + unseen)
+        write_jsonl(tr_run / "trajectories.jsonl", train_trajs)
         exp = export_sft(tr_run, out / "sft" / "data.jsonl", min_score=1.0)
         data = load_sft(out / "sft" / "data.jsonl")
         if sc["max_sft"]: data = data[:sc["max_sft"]]
-        check_no_leak(data, heldout + unseen)
         t0 = time.time()
         with PeakRSS() as mem:
             s = train_sft("hf:smollm2", data, out / "sft" / "model", SFTConfig(epochs=sc["sft_epochs"], lr=1e-4, batch_size=4, max_len=1536, seed=a.seed))

@@ -268,6 +268,7 @@ class Check(Record):
 
     def __post_init__(self):
         if not re.fullmatch(r"[a-z][a-z0-9_]*", self.kind): raise TaskFormatError(f"check kind {self.kind!r} must be snake_case", "kind")
+        self.weight = float(self.weight)  # 0 and 0.0 must serialize alike, or content hashes change across a JSON round trip
         if self.weight < 0: raise TaskFormatError(f"weight must be >= 0, got {self.weight}", "weight")
         self.name = self.name or self.kind
 
@@ -289,6 +290,7 @@ class RubricRule(Record):
 
     def __post_init__(self):
         if self.file_path: self.file_path = check_relpath(self.file_path, "file_path")
+        self.weight = float(self.weight)
         if isinstance(self.levels, (list, tuple)) and len(self.levels) == 5: self.levels = dict(zip(RUBRIC_LEVELS, self.levels))
         if not isinstance(self.levels, dict) or sorted(map(_level_key, self.levels)) != sorted(RUBRIC_LEVELS):
             raise TaskFormatError(f"levels must have exactly the keys {list(RUBRIC_LEVELS)}, got {list(self.levels)}", "levels")
@@ -312,6 +314,7 @@ class Aggregation(Record):
     gate_cap: float = 0.0  # the most a gated episode can score
 
     def __post_init__(self):
+        self.code_weight, self.rubric_weight, self.gate_cap = float(self.code_weight), float(self.rubric_weight), float(self.gate_cap)
         if self.mode == "weighted" and (self.code_weight < 0 or self.rubric_weight < 0 or self.code_weight + self.rubric_weight <= 0):
             raise TaskFormatError("weighted aggregation needs non-negative weights with a positive sum", "code_weight")
         if not 0 <= self.gate_cap <= 1: raise TaskFormatError(f"gate_cap must be in [0, 1], got {self.gate_cap}", "gate_cap")

@@ -21,9 +21,8 @@ from .core import Task
 from .llm import chat_messages, load_model, native_tools
 
 # %% auto 0
-__all__ = ['IGNORE', 'GPU_CONFIGS', 'split_by_task', 'load_sft', 'instruction_of', 'check_no_leak', 'render_for_training',
-           'load_trainable', 'tiny_model', 'token_logprobs', 'collate', 'save_model', 'peak_rss_mb', 'SFTConfig',
-           'train_sft']
+__all__ = ['IGNORE', 'GPU_CONFIGS', 'split_by_task', 'load_sft', 'check_no_leak', 'render_for_training', 'load_trainable',
+           'tiny_model', 'token_logprobs', 'collate', 'save_model', 'peak_rss_mb', 'SFTConfig', 'train_sft']
 
 # %% ../nbs/12_sft.ipynb
 def split_by_task(tasks:list[Task], # the task set (Task objects, or ids)
@@ -56,17 +55,14 @@ def load_sft(paths, # one JSONL file, or a list of them
             out.append({"messages": ex["messages"], "tools": ex.get("tools") or []})
     return out
 
-def instruction_of(messages:list[dict]) -> str:
-    "The first user message of a conversation: the task's instruction."
-    return next((m.get("content") or "" for m in messages if m.get("role") == "user"), "")
-
-def check_no_leak(examples:list[dict], test_tasks:list[Task]) -> int:
-    "Raise if a training example carries the instruction of a held-out task; returns how many examples were checked."
-    held = {t.instruction.strip(): t.id for t in test_tasks}
-    leaks = sorted({held[i] for i in (instruction_of(e["messages"]).strip() for e in examples) if i in held})
-    if leaks: raise ValueError(f"{len(leaks)} held-out tasks appear in the training data (e.g. {leaks[:3]}); split the tasks "
+def check_no_leak(trajs:list, # the training episodes (Trajectory objects) the SFT data was exported from
+                  test_tasks:list[Task]) -> int:
+    "Raise if a training episode ran a held-out task (same id, or same content under another id); returns how many were checked."
+    ids, hashes = {t.id for t in test_tasks}, {t.content_hash()[:16]: t.id for t in test_tasks}
+    leaks = sorted({tr.task_id for tr in trajs if tr.task_id in ids or (tr.provenance or {}).get("task_hash") in hashes})
+    if leaks: raise ValueError(f"{len(leaks)} held-out tasks were rolled out for training (e.g. {leaks[:3]}); split the tasks "
                                f"with split_by_task before rolling out, and roll out only the training side")
-    return len(examples)
+    return len(trajs)
 
 # %% ../nbs/12_sft.ipynb
 IGNORE = -100  # the label of a token that carries no loss

@@ -6,7 +6,7 @@ import pytest
 import torch
 from transformers import AutoTokenizer
 
-from clawgym.core import Check, Task
+from clawgym.core import Check, Task, Trajectory
 from clawgym.llm import HFPolicy, load_model, smollm2_path, tools_prompt
 from clawgym.sft import (GPU_CONFIGS, IGNORE, SFTConfig, check_no_leak, load_sft, load_trainable, render_for_training, save_model,
                          split_by_task, tiny_model, token_logprobs, collate, train_sft)
@@ -70,8 +70,11 @@ def test_split_and_leak(tmp_path):
     train, test = split_by_task(tasks, 0.25, seed=3)
     assert len(test) == 5 and not {t.id for t in train} & {t.id for t in test}
     ex = [{"messages": [{"role": "user", "content": t.instruction}, {"role": "assistant", "content": "ok"}], "tools": []} for t in train]
-    assert check_no_leak(ex, test) == 15
-    with pytest.raises(ValueError, match="held-out tasks appear"): check_no_leak(ex + [{"messages": [{"role": "user", "content": test[0].instruction}]}], test)
+    trajs = [Trajectory(task_id=t.id, policy="oracle", provenance={"task_hash": t.content_hash()[:16]}) for t in train]
+    assert check_no_leak(trajs, test) == 15
+    with pytest.raises(ValueError, match="held-out tasks were rolled out"): check_no_leak(trajs + [Trajectory(task_id=test[0].id, policy="oracle")], test)
+    twin = Trajectory(task_id="renamed", policy="oracle", provenance={"task_hash": test[1].content_hash()[:16]})  # same task, other id
+    with pytest.raises(ValueError, match="renamed"): check_no_leak([twin], test)
     f = tmp_path / "a.jsonl"
     f.write_text("".join(json.dumps(e) + "\n" for e in ex + ex[:3]))
     assert len(load_sft([f, f])) == 15  # duplicates within and across files dropped

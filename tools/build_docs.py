@@ -19,6 +19,7 @@ import importlib
 import pkgutil
 import re
 import shutil
+import subprocess
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -73,7 +74,7 @@ def execute(nb, path:Path, timeout:int, flags:set):
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=False, store_widget_state=True,
                             resources={"metadata": {"path": str(path.parent)}})
     client.reset_execution_trackers()
-    with client.setup_kernel():
+    with client.setup_kernel(stderr=subprocess.DEVNULL):  # the kernel's own start-up chatter; cell errors come back as messages
         for i, cell in enumerate(nb.cells):
             if cell.cell_type != "code": continue
             d = directives(cell.source)
