@@ -51,7 +51,9 @@ SCALES = {
     "full": dict(per_family=60, test_frac=0.45, unseen_per_family=17, sft_epochs=3, max_sft=0, max_heldout=0,
                  grpo=dict(steps=10, group=8, tasks_per_step=2)),
 }
-GEN = dict(max_new_tokens=384, max_turns=3, max_prompt_tokens=2048, batch_size=16)  # the same for every evaluated policy
+# The same for every evaluated policy. A log_error_summary episode reads a log of about 1,500 tokens: prompts up to 3,072
+# tokens and SFT examples up to 2,560 keep it whole (the first small run, at 2,048 and 1,536, cut it and dropped those examples).
+GEN = dict(max_new_tokens=384, max_turns=3, max_prompt_tokens=3072, batch_size=16)
 
 
 class PeakRSS:
@@ -144,7 +146,7 @@ def main():
         if sc["max_sft"]: data = data[:sc["max_sft"]]
         t0 = time.time()
         with PeakRSS() as mem:
-            s = train_sft("hf:smollm2", data, out / "sft" / "model", SFTConfig(epochs=sc["sft_epochs"], lr=1e-4, batch_size=4, max_len=1536, seed=a.seed))
+            s = train_sft("hf:smollm2", data, out / "sft" / "model", SFTConfig(epochs=sc["sft_epochs"], lr=1e-4, batch_size=4, max_len=2560, seed=a.seed))
         train_wall, train_peak = round(time.time() - t0, 1), round(mem.peak)
         lm, tok, _ = load_model(str(out / "sft" / "model"))
         res, wall, peak = eval_stage("sft", lm, tok)

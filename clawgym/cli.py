@@ -85,7 +85,7 @@ def run_demo(out, tasks_path=None, n_synth:int=300, seed:int=0, workers:int=2, b
             runs = []
             for p in policies:
                 d = out / "runs" / p.replace(":", "_").replace("/", "_")
-                s = run_bench(bench, p, d, workers=workers, budget=Budget(max_turns=6), overwrite=True, progress=progress)
+                s = run_bench(out / "bench", p, d, workers=workers, budget=Budget(max_turns=4), overwrite=True, progress=progress)
                 print(f"  {p}: mean score {s['mean_score']}, {s['exact_one']}/{s['episodes']} solved, {s['errors']} errors, {s['wall_s']:.0f} s")
                 runs.append(d)
             bench_report(runs, out / "report", names=list(policies))

@@ -50,7 +50,7 @@ def test_missing_path_is_a_clean_error():
 
 
 def test_demo_writes_outputs(tmp_path):
-    r = run("demo", "--out", tmp_path / "demo", "--n", "30")
+    r = run("demo", "--out", tmp_path / "demo", "--n", "30", "--bench-n", "6", "--policies", "noop,oracle")
     summary = json.loads((tmp_path / "demo" / "summary.json").read_text())
     assert summary["valid"] == summary["tasks"] >= 7
     assert (tmp_path / "demo" / "samples" / "tasks.jsonl").exists()
