@@ -85,7 +85,10 @@ def run_demo(out, tasks_path=None, n_synth:int=300, seed:int=0, workers:int=2, b
             runs = []
             for p in policies:
                 d = out / "runs" / p.replace(":", "_").replace("/", "_")
-                s = run_bench(out / "bench", p, d, workers=workers, budget=Budget(max_turns=4), overwrite=True, progress=progress)
+                # Model policies get a short turn budget to keep the demo quick on a CPU; scripted ones need every turn
+                # their references take.
+                turns = 4 if p.startswith(("hf:", "openai:")) else 20
+                s = run_bench(out / "bench", p, d, workers=workers, budget=Budget(max_turns=turns), overwrite=True, progress=progress)
                 print(f"  {p}: mean score {s['mean_score']}, {s['exact_one']}/{s['episodes']} solved, {s['errors']} errors, {s['wall_s']:.0f} s")
                 runs.append(d)
             bench_report(runs, out / "report", names=list(policies))
