@@ -1,13 +1,8 @@
 "Analysis families: seeds 0..19 pass the gates, and cheats (right file names, wrong content) score well below 1."
-import tempfile
-from pathlib import Path
-
 import pytest
 
-from clawgym.agent import run_episode
+from clawgym.filter import gate_task
 from clawgym.synth import make_task
-from clawgym.verify import verify
-from clawgym.workspace import scaffold
 from fam_cheats import cheat_scores
 
 FAMILIES = ["budget_rollup", "orders_by_region", "sensor_anomalies", "quarter_growth", "gradebook_stats"]
@@ -15,11 +10,8 @@ FAMILIES = ["budget_rollup", "orders_by_region", "sensor_anomalies", "quarter_gr
 @pytest.mark.parametrize("name", FAMILIES)
 def test_gates(name):
     for seed in range(20):
-        t = make_task(name, seed)
-        assert run_episode(t, "oracle").score.value == 1.0, (t.id, "reference")
-        assert run_episode(t, "noop").score.value == 0.0, (t.id, "noop")
-        with tempfile.TemporaryDirectory() as d:
-            assert verify(t, scaffold(t, Path(d) / "ws")).value == 0.0, (t.id, "scaffold")
+        g = gate_task(make_task(name, seed))  # reference = 1, noop = 0, scaffold = 0, empty workspace survives
+        assert g.ok, (g.task_id, g.reasons)
 
 @pytest.mark.parametrize("name", FAMILIES)
 def test_cheat_scores_low(name):
