@@ -21,7 +21,7 @@ import numpy as np
 from .core import MOUNT, Task, scratch_root
 from .sandbox import Limits, Sandbox
 from .tools import ToolRunner
-from .verify import verify
+from .verify import verify_many
 from .workspace import materialize, scaffold, workspace_files
 
 # %% auto 0
@@ -68,28 +68,31 @@ def gate_task(task:Task, backend:str="auto", timeout:float=60.0) -> GateResult:
     if not task.reference: reasons.append("no_reference: the task has no reference solution")
     with tempfile.TemporaryDirectory(prefix="clawgym-gate-", dir=scratch_root()) as tmp:
         tmp = Path(tmp)
+        items, names = [], []  # the workspaces to verify, verified together (one sandbox for a task's checker)
         if task.reference:
             ws = materialize(task, tmp / "ref")
             msgs, errs = replay_reference(task, ws, backend, timeout)
-            s = verify(task, ws, msgs, backend=backend, timeout=timeout)
-            res.reference = s.value
             if errs: reasons.append("reference_error: " + "; ".join(errs)[:300])
-            if not (s.ok and s.value == 1.0):
-                failing = {k: v for k, v in s.subscores.items() if v < 1}
-                reasons.append(f"reference_not_1: reference scores {_val(s)}; failing: {failing} {[s.reasons.get(k) for k in failing][:3]}")
-        ws = materialize(task, tmp / "noop")
-        s = verify(task, ws, [{"role": "user", "content": task.instruction}, {"role": "assistant", "content": "Nothing to do."}], backend=backend, timeout=timeout)
-        res.noop = s.value
-        if not (s.ok and s.value == 0.0): reasons.append(f"noop_not_0: doing nothing scores {_val(s)}")
-        if set(task.workspace.outputs) <= set(workspace_files(task)):
-            pass  # every output already exists as an input (edit-in-place): the scaffold is the noop workspace, already judged
-        else: s = verify(task, scaffold(task, tmp / "scaffold"), backend=backend, timeout=timeout)
-        res.scaffold = s.value
-        if not (s.ok and s.value == 0.0): reasons.append(f"scaffold_not_0: the scaffold scores {_val(s)}")
+            items.append((ws, msgs)); names.append("reference")
+        items.append((materialize(task, tmp / "noop"), [{"role": "user", "content": task.instruction}, {"role": "assistant", "content": "Nothing to do."}]))
+        names.append("noop")
+        if not set(task.workspace.outputs) <= set(workspace_files(task)):  # otherwise (edit in place) the scaffold is the noop workspace
+            items.append((scaffold(task, tmp / "scaffold"), None)); names.append("scaffold")
         (tmp / "empty").mkdir()
-        s = verify(task, tmp / "empty", backend=backend, timeout=timeout)
-        res.empty_status = s.status
-        if not s.ok: reasons.append(f"empty_crash: verification of an empty workspace gives {s.status}: {s.error}")
+        items.append((tmp / "empty", None)); names.append("empty")
+        scores = dict(zip(names, verify_many(task, items, backend=backend, timeout=timeout)))
+        scores.setdefault("scaffold", scores["noop"])
+    if "reference" in scores:
+        s = scores["reference"]; res.reference = s.value
+        if not (s.ok and s.value == 1.0):
+            failing = {k: v for k, v in s.subscores.items() if v < 1}
+            reasons.append(f"reference_not_1: reference scores {_val(s)}; failing: {failing} {[s.reasons.get(k) for k in failing][:3]}")
+    s = scores["noop"]; res.noop = s.value
+    if not (s.ok and s.value == 0.0): reasons.append(f"noop_not_0: doing nothing scores {_val(s)}")
+    s = scores["scaffold"]; res.scaffold = s.value
+    if not (s.ok and s.value == 0.0): reasons.append(f"scaffold_not_0: the scaffold scores {_val(s)}")
+    s = scores["empty"]; res.empty_status = s.status
+    if not s.ok: reasons.append(f"empty_crash: verification of an empty workspace gives {s.status}: {s.error}")
     res.reasons, res.ok, res.wall_s = reasons, not reasons, round(time.time() - t0, 4)
     return res
 

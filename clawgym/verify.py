@@ -23,7 +23,7 @@ from .workspace import workspace_files, materialize
 # %% auto 0
 __all__ = ['HIDDEN_MOUNT', 'JUDGE_PROMPT', 'openclaw_transcript', 'CodeEvidence', 'run_checker', 'run_sandbox_checks',
            'run_reward', 'parse_judge_answer', 'chat_completer', 'Judgement', 'Judge', 'aggregate', 'originals_of',
-           'verify']
+           'verify', 'run_checker_many', 'verify_many']
 
 # %% ../nbs/07_verify.ipynb
 HIDDEN_MOUNT = "/root/.openclaw/hidden"  # where hidden verifier files appear inside the verification sandbox
@@ -87,23 +87,27 @@ def _in_sandbox(workspace, hidden_files:dict, command, backend:str, timeout:floa
         with Sandbox(ws, backend=backend, limits=limits) as sb:  # no mounts without bwrap: the real paths are passed instead
             return sb.run(f"cd {shlex.quote(str(hidden))} && " + command(str(ws), str(hidden)))
 
-def run_checker(task:Task, workspace, transcript:list|None=None, backend:str="auto", timeout:float=60.0) -> CodeEvidence:
-    "Run the task's Python `grade(transcript, workspace_path)` in a fresh sandbox; its dict values become sub-scores."
-    files = {"checker.py": (task.checker.encode(), 0o644),
-             "transcript.json": (json.dumps(transcript or []).encode(), 0o644),
-             "run_checker.py": (_CHECKER_RUNNER.encode(), 0o644)}
-    r = _in_sandbox(workspace, files, lambda ws, hidden: f"python3 {hidden}/run_checker.py {shlex.quote(hidden)} {shlex.quote(ws)}", backend, timeout)
-    log = (r.stdout + r.stderr)[-2000:]
-    if r.timed_out: return CodeEvidence({}, "timeout", f"checker ran past {timeout:g}s", log)
-    lines = [l for l in r.stdout.splitlines() if l.startswith("CLAWGYM_SCORES ")]
-    if r.returncode != 0 or not lines:
-        return CodeEvidence({}, "error", f"checker crashed (exit {r.returncode}): {r.stderr.strip()[-300:] or 'no output'}", log)
+def _checker_evidence(returncode:int, stdout:str, stderr:str, timed_out:bool, timeout:float) -> CodeEvidence:
+    "Turn what a checker run printed into CodeEvidence: scores, or an error/timeout that says why there are none."
+    log = (stdout + stderr)[-2000:]
+    if timed_out: return CodeEvidence({}, "timeout", f"checker ran past {timeout:g}s", log)
+    lines = [l for l in stdout.splitlines() if l.startswith("CLAWGYM_SCORES ")]
+    if returncode != 0 or not lines:
+        return CodeEvidence({}, "error", f"checker crashed (exit {returncode}): {stderr.strip()[-300:] or 'no output'}", log)
     try: out = json.loads(lines[-1].removeprefix("CLAWGYM_SCORES "))
     except json.JSONDecodeError as e: return CodeEvidence({}, "error", f"checker output is not JSON: {e}", log)
     if not isinstance(out, dict) or not out: return CodeEvidence({}, "error", f"grade() must return a non-empty dict of scores, got {str(out)[:120]}", log)
     bad = {k: v for k, v in out.items() if not _finite01(v)}
     if bad: return CodeEvidence({}, "error", f"grade() returned values outside [0, 1]: {str(bad)[:200]}", log)
     return CodeEvidence({str(k): float(v) for k, v in out.items()}, log=log)
+
+def run_checker(task:Task, workspace, transcript:list|None=None, backend:str="auto", timeout:float=60.0) -> CodeEvidence:
+    "Run the task's Python `grade(transcript, workspace_path)` in a fresh sandbox; its dict values become sub-scores."
+    files = {"checker.py": (task.checker.encode(), 0o644),
+             "transcript.json": (json.dumps(transcript or []).encode(), 0o644),
+             "run_checker.py": (_CHECKER_RUNNER.encode(), 0o644)}
+    r = _in_sandbox(workspace, files, lambda ws, hidden: f"python3 {hidden}/run_checker.py {shlex.quote(hidden)} {shlex.quote(ws)}", backend, timeout)
+    return _checker_evidence(r.returncode, r.stdout, r.stderr, r.timed_out, timeout)
 
 def run_sandbox_checks(specs:list[dict], workspace, originals:dict, backend:str="auto", timeout:float=60.0) -> list[dict]:
     "Run checks that execute the agent's code (SANDBOX_KINDS) with the vendored check library inside a fresh sandbox."
@@ -270,7 +274,10 @@ def verify(task:Task, workspace, # the final workspace folder on the host
            timeout:float|None=None, # seconds for checker / reward code; default min(120, task timeout)
            judge:Judge|None=None) -> Score: # rubric judge; None leaves rubric rules unjudged
     "Verify the final `workspace` of an episode of `task` and return its Score."
-    timeout = timeout or float(min(120, task.meta.timeout_s))
+    return _verify(task, workspace, messages, backend, timeout or float(min(120, task.meta.timeout_s)), judge)
+
+def _verify(task:Task, workspace, messages, backend:str, timeout:float, judge, checker:CodeEvidence|None=None) -> Score:
+    "`verify`, with the checker's evidence already computed when `checker` is given."
     specs = [c.to_dict() for c in task.checks]
     originals = originals_of(task) if specs else {}
     local = [c for c in specs if c["kind"] not in SANDBOX_KINDS]
@@ -279,7 +286,92 @@ def verify(task:Task, workspace, # the final workspace folder on the host
     if boxed: by_name.update({r["name"]: r for r in run_sandbox_checks(boxed, workspace, originals, backend, timeout)})
     results = [by_name[c.get("name") or c["kind"]] for c in specs]
     evidence = []
-    if task.checker: evidence.append(run_checker(task, workspace, openclaw_transcript(messages or []), backend, timeout))
+    if task.checker: evidence.append(checker or run_checker(task, workspace, openclaw_transcript(messages or []), backend, timeout))
     if task.reward_command: evidence.append(run_reward(task, workspace, backend, timeout))
     judgements = judge.judge(task, workspace, messages) if (judge is not None and task.rubric) else None
     return aggregate(task, results, evidence, judgements)
+
+# %% ../nbs/07_verify.ipynb
+_CHECKER_BATCH_RUNNER = '''
+import json, os, sys, time, traceback
+import collections, csv, math, re, subprocess  # imported once here, so every forked grader starts with them loaded
+hidden, timeout, workspaces = sys.argv[1], float(sys.argv[2]), sys.argv[3:]
+sys.path.insert(0, hidden)
+def grade_one(i, workspace):
+    os.setpgid(0, 0)
+    code = 0
+    try:
+        from checker import grade
+        with open(f"{hidden}/transcript{i}.json", encoding="utf-8") as f: transcript = json.load(f)
+        out = grade(transcript, workspace)
+        print("CLAWGYM_SCORES " + json.dumps(out, default=str))
+    except SystemExit as e:
+        if isinstance(e.code, int) or e.code is None: code = e.code or 0
+        else: print(e.code, file=sys.stderr); code = 1
+    except BaseException: traceback.print_exc(); code = 1
+    sys.stdout.flush(); sys.stderr.flush()
+    os._exit(code)
+for i, workspace in enumerate(workspaces):
+    for stream in (sys.stdout, sys.stderr): print(f"CLAWGYM_BEGIN {i}", file=stream, flush=True)
+    pid = os.fork()
+    if pid == 0: grade_one(i, workspace)
+    deadline, status = time.monotonic() + timeout, None
+    while status is None:
+        done, st = os.waitpid(pid, os.WNOHANG)
+        if done: status = os.waitstatus_to_exitcode(st)
+        elif time.monotonic() > deadline:
+            os.killpg(pid, 9); os.waitpid(pid, 0); status = "timeout"
+        else: time.sleep(0.002)
+    try: os.killpg(pid, 9)  # whatever the grader left running
+    except ProcessLookupError: pass
+    print(f"CLAWGYM_END {i} {status}", flush=True)
+'''
+
+def _segments(text:str) -> dict[int, str]:
+    "Split the batch runner's output at its CLAWGYM_BEGIN markers: workspace index -> what was printed for it."
+    out, cur = {}, None
+    for line in text.splitlines(keepends=True):
+        m = re.match(r"CLAWGYM_BEGIN (\d+)\n?$", line)
+        if m: cur = int(m.group(1)); out[cur] = ""
+        elif cur is not None: out[cur] += line
+    return out
+
+def run_checker_many(task:Task, items:list[tuple], # (workspace, transcript) pairs; transcripts in OpenClaw event form
+                     backend:str="auto", timeout:float=60.0) -> list[CodeEvidence]:
+    "Run the task's checker on several workspaces in one sandbox, each graded in its own forked process with its own time limit."
+    backend = default_backend() if backend == "auto" else backend
+    files = {"checker.py": task.checker.encode(), "run_checker_many.py": _CHECKER_BATCH_RUNNER.encode()}
+    files |= {f"transcript{i}.json": json.dumps(tr or []).encode() for i, (_, tr) in enumerate(items)}
+    with tempfile.TemporaryDirectory(prefix="clawgym-verify-", dir=scratch_root()) as tmp:
+        root, hidden = Path(tmp) / "ws", Path(tmp) / "hidden"
+        root.mkdir(); hidden.mkdir()
+        for i, (ws, _) in enumerate(items): shutil.copytree(ws, root / f"ws{i}", symlinks=True)
+        for rel, data in files.items(): (hidden / rel).write_bytes(data); (hidden / rel).chmod(0o444)
+        for p in (Path(tmp), hidden): p.chmod(0o755)
+        limits = Limits(wall_s=timeout * len(items) + 10, output_bytes=200_000 * len(items))
+        if backend == "bwrap":
+            ws_root, hid, binds = MOUNT, HIDDEN_MOUNT, {str(hidden): HIDDEN_MOUNT}
+        else: ws_root, hid, binds = str(root), str(hidden), {}
+        paths = " ".join(shlex.quote(f"{ws_root}/ws{i}") for i in range(len(items)))
+        with Sandbox(root, backend=backend, limits=limits, binds=binds) as sb:
+            r = sb.run(f"cd {shlex.quote(hid)} && python3 {hid}/run_checker_many.py {shlex.quote(hid)} {timeout:g} {paths}")
+    outs, errs = _segments(r.stdout), _segments(r.stderr)
+    evidence = []
+    for i in range(len(items)):
+        out, err = outs.get(i, ""), errs.get(i, "")
+        m = re.search(r"^CLAWGYM_END \d+ (\S+)$", out, re.M)
+        out = re.sub(r"^CLAWGYM_END \d+ \S+\n?", "", out, flags=re.M)
+        if m is None:  # the runner itself never finished this workspace: the sandbox ran out of time or crashed
+            evidence.append(_checker_evidence(r.returncode or 1, out, err or r.stderr[-300:], r.timed_out, timeout))
+        elif m.group(1) == "timeout": evidence.append(_checker_evidence(0, out, err, True, timeout))
+        else: evidence.append(_checker_evidence(int(m.group(1)), out, err, False, timeout))
+    return evidence
+
+def verify_many(task:Task, items:list[tuple], # (workspace, messages) pairs: final workspaces and their OpenAI-format messages
+                backend:str="auto", timeout:float|None=None, judge:Judge|None=None) -> list[Score]:
+    "`verify` each (workspace, messages) of one task, running the task's checker for all of them in one sandbox."
+    timeout = timeout or float(min(120, task.meta.timeout_s))
+    batched = task.checker and not task.reward_command and len(items) > 1 and not any(c.kind in SANDBOX_KINDS for c in task.checks)
+    if not batched: return [_verify(task, ws, m, backend, timeout, judge) for ws, m in items]
+    evidence = run_checker_many(task, [(ws, openclaw_transcript(m or [])) for ws, m in items], backend, timeout)
+    return [_verify(task, ws, m, backend, timeout, judge, ev) for (ws, m), ev in zip(items, evidence)]

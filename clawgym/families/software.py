@@ -58,10 +58,11 @@ def run(root, cases):
     return [{"ok": False}] * len(cases)
 
 def grade(transcript, workspace_path):
-    scores = {}
-    for name, cases in GROUPS.items():
-        got = run(workspace_path, cases)
-        scores[name] = sum(1 for c, g in zip(cases, got) if isinstance(g, dict) and g.get("ok") is True and same(g.get("value"), c["expect"])) / len(cases)
+    cases = [c for group in GROUPS.values() for c in group]
+    got, scores = run(workspace_path, cases), {}  # one child process runs every case: the agent's code never runs in the grader
+    for name, group in GROUPS.items():
+        mine, got = got[:len(group)], got[len(group):]
+        scores[name] = sum(1 for c, g in zip(group, mine) if isinstance(g, dict) and g.get("ok") is True and same(g.get("value"), c["expect"])) / len(group)
     for name in scores:
         if name != MAIN: scores[name] *= scores[MAIN]
     return scores
