@@ -97,9 +97,10 @@ def gate_task(task:Task, backend:str="auto", timeout:float=60.0) -> GateResult:
     return res
 
 # %% ../nbs/08_filter.ipynb
-def dedup_text(task:Task, per_file:int=400) -> str:
-    "What near-duplicate detection compares: the instruction, then each file's path and the start of its text."
-    parts = [task.instruction]
+def dedup_text(task:Task, per_file:int=160, # characters of each file's text
+               instruction:int=120) -> str: # characters of the instruction
+    "What near-duplicate detection compares: the opening of the instruction, then each file's path and the start of its text."
+    parts = [task.instruction[:instruction]]
     for f in task.workspace.files:
         body = f.text if f.text is not None else f"<{f.path}: binary>"
         parts.append(f"{f.path}: {body[:per_file]}")
@@ -237,7 +238,7 @@ def filter_tasks(tasks:list[Task], workers:int=2, backend:str="auto", dedup:str=
     passed = [t for t, g in zip(tasks, results) if g.ok]
     seen, unique = set(), []
     for t in passed:
-        h = hashlib.sha256(dedup_text(t, 10**9).encode()).hexdigest()
+        h = hashlib.sha256(dedup_text(t, 10**9, 10**9).encode()).hexdigest()
         if h in seen: reasons["duplicate"] += 1; continue
         seen.add(h); unique.append(t)
     if dedup != "off" and len(unique) > 1:
