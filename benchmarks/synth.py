@@ -68,7 +68,10 @@ def main(argv=None):
                f"{gb:.2f} GB. Targets: <= {WALL_S:g} s and <= {PEAK_GB:g} GB for {a.n:,} tasks: " + ("met" if ok else "MISSED"))
     print(table + "\n\n" + verdict)
     machine = f"{platform.python_implementation()} {platform.python_version()}, {platform.machine()}, {os.cpu_count()} cores"
-    Path(a.md).write_text(f"# Synthesis at scale\n\n`{' '.join(['clawgym'] + cmd[1:])}`\n\n{table}\n\n{verdict}\n\nMachine: {machine}.\n")
+    md = Path(a.md)
+    notes = md.read_text().partition("\n## Notes\n")[2] if md.exists() else ""  # the hand-written notes survive a rerun
+    md.write_text(f"# Synthesis at scale\n\n`{' '.join(['clawgym'] + cmd[1:])}`\n\n{table}\n\n{verdict}\n\nMachine: {machine}.\n"
+                  + (f"\n## Notes\n{notes}" if notes else ""))
     return 0 if ok else 1
 
 
