@@ -73,6 +73,7 @@ def main(argv=None):
     ap.add_argument("--dtypes", default="float32,bfloat16")
     ap.add_argument("--out", default=str(Path(__file__).with_name("llm_batch.md")))
     a = ap.parse_args(argv)
+    load0 = os.getloadavg()[0]
     if a.threads: torch.set_num_threads(a.threads)
     reqs = requests(a.requests)
     results = [measure(d, reqs, a) for d in a.dtypes.split(",")]
@@ -91,7 +92,8 @@ def main(argv=None):
     lines += ["", f"Target: batched >= {TARGET:.0f}x sequential tokens/s with identical replies, for every dtype: {'met' if met else 'NOT met'}.", "",
               f"Machine: CPython {platform.python_version()}, {platform.machine()}, {os.cpu_count()} cores "
               f"(torch CPU capability {torch.backends.cpu.get_cpu_capability()}), torch {torch.__version__}; best of {a.repeats} runs; "
-              f"1-minute load average at the end: {os.getloadavg()[0]:.1f} (above the core count, other jobs were sharing the cores)."]
+              f"1-minute load average before / at the end: {load0:.1f} / {os.getloadavg()[0]:.1f}"
+              + (" (other jobs were sharing the cores)." if load0 > 0.5 * (os.cpu_count() or 1) else " (an idle machine; the end figure is this benchmark's own load).")]
     text = "\n".join(lines) + "\n"
     print(text)
     Path(a.out).write_text(text)
