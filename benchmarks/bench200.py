@@ -14,48 +14,23 @@ Prints a table and writes benchmarks/bench200.md; the report's markdown and plot
 """
 import argparse
 import json
-import os
 import shutil
-import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
+
+from proctree import run_sampled
 
 HERE = Path(__file__).resolve().parent
 POLICIES = ["noop", "oracle", "cheat"]
-
-
-def tree_rss(root: int) -> int:
-    "Resident bytes of `root` and its descendants, from /proc."
-    kids, rss = {}, {}
-    for d in os.listdir("/proc"):
-        if not d.isdigit(): continue
-        try:
-            with open(f"/proc/{d}/stat") as f: ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-            with open(f"/proc/{d}/statm") as f: rss[int(d)] = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-            kids.setdefault(ppid, []).append(int(d))
-        except (OSError, ValueError, IndexError): continue
-    total, todo = 0, [root]
-    while todo:
-        p = todo.pop(); total += rss.get(p, 0); todo += kids.get(p, [])
-    return total
 
 
 def timed(args: list[str]) -> tuple[float, float]:
     "Run one clawgym command; returns (wall seconds, peak GB of its process tree). Fails loudly with the command's output."
     cmd = [str(Path(sys.executable).parent / "clawgym"), *args]
     print("$ clawgym " + " ".join(args), flush=True)
-    t0 = time.time()
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    peak, stop = [0], threading.Event()
-    def sample():
-        while not stop.is_set(): peak[0] = max(peak[0], tree_rss(p.pid)); time.sleep(0.5)
-    th = threading.Thread(target=sample, daemon=True); th.start()
-    log = p.communicate()[0]
-    stop.set(); th.join()
-    if p.returncode != 0: raise SystemExit(f"clawgym {' '.join(args)} failed ({p.returncode}):\n{log[-3000:]}")
-    return time.time() - t0, peak[0] / 2**30
+    rc, log, wall, peak = run_sampled(cmd)
+    if rc != 0: raise SystemExit(f"clawgym {' '.join(args)} failed ({rc}):\n{log[-3000:]}")
+    return wall, peak / 2**30
 
 
 def main(argv=None):

@@ -9,29 +9,12 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
+from proctree import run_sampled
+
 WALL_S, PEAK_GB = 600.0, 4.0
-
-
-def tree_rss(root: int) -> int:
-    "Resident bytes of `root` and all its descendants, from /proc."
-    kids, rss = {}, {}
-    for d in os.listdir("/proc"):
-        if not d.isdigit(): continue
-        try:
-            with open(f"/proc/{d}/stat") as f: ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-            with open(f"/proc/{d}/statm") as f: rss[int(d)] = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-            kids.setdefault(ppid, []).append(int(d))
-        except (OSError, ValueError, IndexError): continue
-    total, todo = 0, [root]
-    while todo:
-        p = todo.pop(); total += rss.get(p, 0); todo += kids.get(p, [])
-    return total
 
 
 def main(argv=None):
@@ -45,24 +28,15 @@ def main(argv=None):
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
     cmd = [str(Path(sys.executable).parent / "clawgym"), "synth", "--n", str(a.n), "--seed", str(a.seed), "--workers", str(a.workers),
            "--out", str(out / "pool.jsonl")]
-    t0 = time.time()
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    peak, stop = [0], threading.Event()
-    def sample():
-        while not stop.is_set():
-            peak[0] = max(peak[0], tree_rss(p.pid)); time.sleep(0.5)
-    th = threading.Thread(target=sample, daemon=True); th.start()
-    log = p.communicate()[0]
-    wall = time.time() - t0
-    stop.set(); th.join()
-    if p.returncode != 0: raise SystemExit(f"synth failed ({p.returncode}):\n{log[-3000:]}")
+    rc, log, wall, peak = run_sampled(cmd)
+    if rc != 0: raise SystemExit(f"synth failed ({rc}):\n{log[-3000:]}")
     rep = json.loads((out / "pool.report.json").read_text())
     st = rep["stage_s"]
     rows = [("generate", st["generate"], rep["generated"]), ("gates (reference, noop, scaffold, empty; sandboxed)", st["gates"], rep["generated"]),
             ("dedup (" + rep["dedup_method"] + ")", st["dedup"], rep["generated"]), ("whole command", wall, rep["kept"])]
     table = "| stage | seconds | tasks | tasks/s |\n|---|---|---|---|\n" + "\n".join(
         f"| {name} | {s:.1f} | {n:,} | {n / s if s else float('inf'):.0f} |" for name, s, n in rows)
-    gb = peak[0] / 2**30
+    gb = peak / 2**30
     ok = wall <= WALL_S and gb <= PEAK_GB and rep["kept"] >= a.n
     verdict = (f"Kept {rep['kept']:,} of {rep['generated']:,} generated; rejected: {rep['rejected']}. Peak memory (process tree RSS): "
                f"{gb:.2f} GB. Targets: <= {WALL_S:g} s and <= {PEAK_GB:g} GB for {a.n:,} tasks: " + ("met" if ok else "MISSED"))
