@@ -4,6 +4,8 @@ import tempfile
 from pathlib import Path
 
 from clawgym.agent import run_episode
+from clawgym.filter import gate_task
+from clawgym.synth import make_task
 from clawgym.verify import verify
 from clawgym.workspace import materialize
 
@@ -30,3 +32,16 @@ def cheat_scores(task) -> dict:
                 (ws / p).write_text(content(p))
             scores[kind] = verify(task, ws).value
         return scores
+
+def assert_gates(name:str, seeds=range(20)):
+    "Every seed's instance of family `name` passes the gates: reference = 1, noop = 0, scaffold = 0, an empty workspace survives."
+    for seed in seeds:
+        g = gate_task(make_task(name, seed))
+        assert g.ok, (name, seed, g.reasons)
+
+def assert_cheats_low(name:str, seeds=range(10), limits:dict|None=None, extra=None):
+    "Both cheats (and `extra(task) -> {cheat: score}` when given) score below 0.5, or below `limits[cheat]`, on every seed."
+    for seed in seeds:
+        task = make_task(name, seed)
+        s = cheat_scores(task) | (extra(task) if extra else {})
+        assert all(v < (limits or {}).get(k, 0.5) for k, v in s.items()), (name, seed, s)

@@ -6,26 +6,19 @@ from pathlib import Path
 import pytest
 
 from clawgym.agent import run_episode
-from clawgym.filter import gate_task
 from clawgym.synth import make_task
 from clawgym.verify import verify
 from clawgym.workspace import materialize
-from fam_cheats import cheat_scores, written_paths
+from fam_cheats import assert_cheats_low, assert_gates, cheat_scores, written_paths
 
 FAMILIES = ["fix_bug", "add_function", "rename_symbol", "pin_dependency", "config_schema_fix"]
 CODE = ["fix_bug", "add_function", "rename_symbol"]
 
 @pytest.mark.parametrize("name", FAMILIES)
-def test_gates(name):
-    for seed in range(20):
-        g = gate_task(make_task(name, seed))
-        assert g.ok, (g.task_id, g.reasons)
+def test_gates(name): assert_gates(name)
 
 @pytest.mark.parametrize("name", ["pin_dependency", "config_schema_fix"])
-def test_cheat_scores_low(name):
-    for seed in range(10):
-        s = cheat_scores(make_task(name, seed))
-        assert max(s.values()) < 0.5, (name, seed, s)
+def test_cheat_scores_low(name): assert_cheats_low(name)
 
 def stubbed(text:str) -> str:
     "Every function of a Python file kept by name, each returning None: the right shape, no behaviour."
