@@ -20,6 +20,7 @@ OUT/results.md; benchmarks/learning.md records a run.
     python benchmarks/learning.py --scale full    # about 2 hours on 2 CPU cores: >= 100 held-out, >= 50 unseen, 10 GRPO steps x 8
 """
 import argparse
+import itertools
 import json
 import os
 import random
@@ -54,8 +55,10 @@ SCALES = {
     # the issue's evaluation sizes (>= 100 held-out, >= 50 unseen, 10 GRPO steps of groups of 8) in about 80 minutes: the two
     # training families whose calls need no shell or Python script (read the inputs, write a JSON answer): two turns of at
     # most 256 new tokens (one call may read several files; the answer is the second call)
-    "medium": dict(per_family=100, test_frac=0.5, unseen_per_family=17, sft_epochs=2, max_sft=64, max_heldout=0,
-                   grpo=dict(steps=10, group=8, tasks_per_step=1), families=["notes_qa", "log_error_summary"], max_new_tokens=256, max_turns=2),
+    # GRPO draws its tasks from the shorter of the two (notes_qa episodes are about 1,000 tokens, log_error_summary 2,700)
+    "medium": dict(per_family=100, test_frac=0.5, unseen_per_family=17, sft_epochs=2, max_sft=40, max_heldout=0,
+                   grpo=dict(steps=10, group=8, tasks_per_step=1), families=["notes_qa", "log_error_summary"], max_new_tokens=256, max_turns=2,
+                   grpo_families=["notes_qa"], sft_max_len=3072),  # log_error_summary examples run to about 2,800 tokens
 }
 # The same for every evaluated policy. A log_error_summary episode reads a log of about 1,500 tokens: prompts up to 3,072
 # tokens and SFT examples up to 2,560 keep it whole (the first small run, at 2,048 and 1,536, cut it and dropped those examples).
@@ -148,6 +151,10 @@ def main():
         tr_run = out / "sft" / "oracle_train"
         tr_run.mkdir(parents=True, exist_ok=True)
         train_trajs = [t for t in load_run(out / "oracle") if t.task_id in train_ids]
+        if sc["max_sft"]:  # the same share of every training family, taken in turn
+            by_family = {}
+            for t in train_trajs: by_family.setdefault(t.task_id.rsplit("-", 1)[0], []).append(t)
+            train_trajs = [t for turn in itertools.zip_longest(*by_family.values()) for t in turn if t is not None][:sc["max_sft"]]
         check_no_leak(train_trajs, heldout + unseen)
         write_jsonl(tr_run / "trajectories.jsonl", train_trajs)
         exp = export_sft(tr_run, out / "sft" / "data.jsonl", min_score=1.0)
@@ -155,7 +162,7 @@ def main():
         if sc["max_sft"]: data = data[:sc["max_sft"]]
         t0 = time.time()
         with PeakRSS() as mem:
-            s = train_sft("hf:smollm2", data, out / "sft" / "model", SFTConfig(epochs=sc["sft_epochs"], lr=1e-4, batch_size=4, max_len=2560, seed=a.seed))
+            s = train_sft("hf:smollm2", data, out / "sft" / "model", SFTConfig(epochs=sc["sft_epochs"], lr=1e-4, batch_size=4, max_len=sc.get("sft_max_len", 2560), seed=a.seed))
         train_wall, train_peak = round(time.time() - t0, 1), round(mem.peak)
         lm, tok, _ = load_model(str(out / "sft" / "model"))
         res, wall, peak = eval_stage("sft", lm, tok)
@@ -168,7 +175,8 @@ def main():
                          max_prompt_tokens=GEN["max_prompt_tokens"], batch_size=GEN["batch_size"], save_every=5, seed=a.seed, backend=a.backend)
         t0 = time.time()
         with PeakRSS() as mem:
-            s = train_grpo(f"hf:{out / 'sft' / 'model'}", train, out / "grpo" / "run", cfg)
+            rl_tasks = [t for t in train if t.meta.family in sc.get("grpo_families", TRAIN_FAMILIES)]
+            s = train_grpo(f"hf:{out / 'sft' / 'model'}", rl_tasks, out / "grpo" / "run", cfg)
         train_wall, train_peak = round(time.time() - t0, 1), round(mem.peak)
         metrics = [json.loads(l) for l in (out / "grpo" / "run" / "metrics.jsonl").read_text().splitlines() if l.strip()]
         lm, tok, _ = load_model(str(out / "grpo" / "run" / "final"))
