@@ -56,9 +56,10 @@ SCALES = {
     # training families whose calls need no shell or Python script (read the inputs, write a JSON answer): two turns of at
     # most 256 new tokens (one call may read several files; the answer is the second call)
     # GRPO draws its tasks from the shorter of the two (notes_qa episodes are about 1,000 tokens, log_error_summary 2,700)
-    "medium": dict(per_family=100, test_frac=0.5, unseen_per_family=17, sft_epochs=2, max_sft=40, max_heldout=0,
-                   grpo=dict(steps=10, group=8, tasks_per_step=1), families=["notes_qa", "log_error_summary"], max_new_tokens=256, max_turns=2,
-                   grpo_families=["notes_qa"], sft_max_len=3072),  # log_error_summary examples run to about 2,800 tokens
+    "medium": dict(per_family=100, test_frac=0.5, unseen_per_family=17, sft_epochs=2, max_sft=32, max_heldout=0,
+                   grpo=dict(steps=10, group=8, tasks_per_step=1, micro_batch=2), families=["notes_qa", "log_error_summary"], max_new_tokens=256, max_turns=2,
+                   grpo_families=["notes_qa"], sft_max_len=3072, sft_accum=4),
+    # log_error_summary examples run to about 2,800 tokens: one per micro-batch (4 of them went past 24 GB in eager attention)
 }
 # The same for every evaluated policy. A log_error_summary episode reads a log of about 1,500 tokens: prompts up to 3,072
 # tokens and SFT examples up to 2,560 keep it whole (the first small run, at 2,048 and 1,536, cut it and dropped those examples).
@@ -162,7 +163,8 @@ def main():
         if sc["max_sft"]: data = data[:sc["max_sft"]]
         t0 = time.time()
         with PeakRSS() as mem:
-            s = train_sft("hf:smollm2", data, out / "sft" / "model", SFTConfig(epochs=sc["sft_epochs"], lr=1e-4, batch_size=4, max_len=sc.get("sft_max_len", 2560), seed=a.seed))
+            s = train_sft("hf:smollm2", data, out / "sft" / "model", SFTConfig(epochs=sc["sft_epochs"], lr=1e-4, batch_size=4 // sc.get("sft_accum", 1),
+                                                                                grad_accum=sc.get("sft_accum", 1), max_len=sc.get("sft_max_len", 2560), seed=a.seed))
         train_wall, train_peak = round(time.time() - t0, 1), round(mem.peak)
         lm, tok, _ = load_model(str(out / "sft" / "model"))
         res, wall, peak = eval_stage("sft", lm, tok)
