@@ -133,8 +133,15 @@ def _ray(jobs, policy, args:tuple, workers:int, address:str|None) -> Iterator[Tr
     own = not ray.is_initialized()
     if own:
         if address: _check_ray_address(address)
-        ray.init(address=address, num_cpus=None if address else max(workers, 1), include_dashboard=False,
-                 log_to_driver=False, logging_level=logging.WARNING)
+        for attempt in (1, 2):  # a local node gives its raylet 30 s to start; on a machine busy with other jobs that can pass
+            try:
+                ray.init(address=address, num_cpus=None if address else max(workers, 1), include_dashboard=False,
+                         log_to_driver=False, logging_level=logging.WARNING)
+                break
+            except Exception as e:
+                if address or attempt == 2 or "timed out during startup" not in str(e): raise
+                warnings.warn(f"the local Ray node did not start in time ({e}); trying once more")
+                ray.shutdown()
     pending, it = [], iter(jobs)
     try:
         job = ray.remote(num_cpus=1)(_episode_job)
