@@ -425,7 +425,10 @@ class HFPolicy(Policy):
     def _stop(self, row:list[int]) -> bool:
         return CALL_CLOSE in self.tokenizer.decode(row[-8:])  # the closing tag spans a few tokens at most
 
-    def generate(self, requests):
+    def generate(self, requests): return self.generate_traced(requests)[0]
+
+    def generate_traced(self, requests) -> tuple[list[Reply], list[list[int]], list[list[int]]]:
+        "`generate`, also handing back each request's prompt ids and generated ids (what GRPO trains on)."
         prompts = [render(self.tokenizer, r.messages, r.tools, self.max_prompt_tokens) for r in requests]
         seeds = [zlib.crc32(f"{r.seed}:{r.turn}".encode()) for r in requests]
         order = sorted(range(len(requests)), key=lambda i: len(prompts[i]))
@@ -439,7 +442,7 @@ class HFPolicy(Policy):
         for p, g in zip(prompts, outs):
             content, calls, errors = parse_tool_calls(self.tokenizer.decode(g, skip_special_tokens=True))
             replies.append(Reply(content, calls, len(p), len(g), errors))
-        return replies
+        return replies, prompts, outs
 
     def __repr__(self): return f"HFPolicy({self.model!r}, {self.settings})"
 

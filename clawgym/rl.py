@@ -11,7 +11,6 @@ from contextlib import contextmanager, nullcontext
 import random
 import statistics
 import time
-import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -20,7 +19,7 @@ from tqdm.auto import tqdm
 
 from .agent import Budget, Episode, Reply
 from .core import Task, Trajectory
-from .llm import HFPolicy, generate_ids, parse_tool_calls, render
+from .llm import HFPolicy
 from .rollout import run_tasks
 from .sft import IGNORE, collate, load_trainable, peak_rss_mb, save_model, token_logprobs
 
@@ -65,21 +64,7 @@ def pack_turns(turns:list[tuple[list[int], list[int]]], # (prompt ids, generated
 # %% ../nbs/13_rl.ipynb
 def traced_generate(policy:HFPolicy, requests:list) -> tuple[list[Reply], list[list[int]], list[list[int]]]:
     "(replies, prompt ids, generated ids) for a batch of requests."
-    tok, s = policy.tokenizer, policy.settings
-    prompts = [render(tok, r.messages, r.tools, policy.max_prompt_tokens) for r in requests]
-    seeds = [zlib.crc32(f"{r.seed}:{r.turn}".encode()) for r in requests]
-    order = sorted(range(len(requests)), key=lambda i: len(prompts[i]))
-    gens = [None] * len(requests)
-    for b in range(0, len(order), policy.batch_size):
-        idx = order[b:b + policy.batch_size]
-        out = generate_ids(policy.lm, [prompts[i] for i in idx], policy.max_new_tokens, policy.eos_ids, policy.pad_id, policy._stop,
-                           s["temperature"], s["top_p"], [seeds[i] for i in idx])
-        for i, g in zip(idx, out): gens[i] = g
-    replies = []
-    for p, g in zip(prompts, gens):
-        content, calls, errors = parse_tool_calls(tok.decode(g, skip_special_tokens=True))
-        replies.append(Reply(content, calls, len(p), len(g), errors))
-    return replies, prompts, gens
+    return policy.generate_traced(requests)
 
 # %% ../nbs/13_rl.ipynb
 @dataclass
