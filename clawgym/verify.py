@@ -69,18 +69,22 @@ class CodeEvidence:
 def _finite01(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and 0 <= v <= 1
 
-def _in_sandbox(workspace, hidden_files:dict, command, backend:str, timeout:float):
+def _in_sandbox(workspace, # a folder, copied as the workspace; or a list of folders, copied to `ws0`, `ws1`, ... inside it
+                hidden_files:dict, command, backend:str, timeout:float, output_bytes:int=200_000):
     "Run `command(ws_path, hidden_path)` over a copy of `workspace`, with `hidden_files` (path -> (bytes, mode)) beside it."
     backend = default_backend() if backend == "auto" else backend
     with tempfile.TemporaryDirectory(prefix="clawgym-verify-", dir=scratch_root()) as tmp:
         ws, hidden = Path(tmp) / "ws", Path(tmp) / "hidden"
-        shutil.copytree(workspace, ws, symlinks=True)
+        if isinstance(workspace, list):
+            ws.mkdir()
+            for i, w in enumerate(workspace): shutil.copytree(w, ws / f"ws{i}", symlinks=True)
+        else: shutil.copytree(workspace, ws, symlinks=True)
         hidden.mkdir()
         for rel, (data, mode) in hidden_files.items():
             p = hidden / rel; p.parent.mkdir(parents=True, exist_ok=True); p.write_bytes(data); p.chmod(mode | 0o444)
         for p in [Path(tmp), hidden, *hidden.rglob("*")]:
             if p.is_dir(): p.chmod(0o755)  # the sandbox user is not the host user: the verifier files must be world-readable
-        limits = Limits(wall_s=timeout, output_bytes=200_000)
+        limits = Limits(wall_s=timeout, output_bytes=output_bytes)
         if backend == "bwrap":
             with Sandbox(ws, backend=backend, limits=limits, binds={str(hidden): HIDDEN_MOUNT}) as sb:
                 return sb.run(command(MOUNT, HIDDEN_MOUNT), workdir=HIDDEN_MOUNT)
@@ -339,22 +343,12 @@ def _segments(text:str) -> dict[int, str]:
 def run_checker_many(task:Task, items:list[tuple], # (workspace, transcript) pairs; transcripts in OpenClaw event form
                      backend:str="auto", timeout:float=60.0) -> list[CodeEvidence]:
     "Run the task's checker on several workspaces in one sandbox, each graded in its own forked process with its own time limit."
-    backend = default_backend() if backend == "auto" else backend
-    files = {"checker.py": task.checker.encode(), "run_checker_many.py": _CHECKER_BATCH_RUNNER.encode()}
-    files |= {f"transcript{i}.json": json.dumps(tr or []).encode() for i, (_, tr) in enumerate(items)}
-    with tempfile.TemporaryDirectory(prefix="clawgym-verify-", dir=scratch_root()) as tmp:
-        root, hidden = Path(tmp) / "ws", Path(tmp) / "hidden"
-        root.mkdir(); hidden.mkdir()
-        for i, (ws, _) in enumerate(items): shutil.copytree(ws, root / f"ws{i}", symlinks=True)
-        for rel, data in files.items(): (hidden / rel).write_bytes(data); (hidden / rel).chmod(0o444)
-        for p in (Path(tmp), hidden): p.chmod(0o755)
-        limits = Limits(wall_s=timeout * len(items) + 10, output_bytes=200_000 * len(items))
-        if backend == "bwrap":
-            ws_root, hid, binds = MOUNT, HIDDEN_MOUNT, {str(hidden): HIDDEN_MOUNT}
-        else: ws_root, hid, binds = str(root), str(hidden), {}
-        paths = " ".join(shlex.quote(f"{ws_root}/ws{i}") for i in range(len(items)))
-        with Sandbox(root, backend=backend, limits=limits, binds=binds) as sb:
-            r = sb.run(f"cd {shlex.quote(hid)} && python3 {hid}/run_checker_many.py {shlex.quote(hid)} {timeout:g} {paths}")
+    files = {"checker.py": (task.checker.encode(), 0o644), "run_checker_many.py": (_CHECKER_BATCH_RUNNER.encode(), 0o644)}
+    files |= {f"transcript{i}.json": (json.dumps(tr or []).encode(), 0o644) for i, (_, tr) in enumerate(items)}
+    def command(ws, hidden):
+        paths = " ".join(shlex.quote(f"{ws}/ws{i}") for i in range(len(items)))
+        return f"python3 {hidden}/run_checker_many.py {shlex.quote(hidden)} {timeout:g} {paths}"
+    r = _in_sandbox([ws for ws, _ in items], files, command, backend, timeout * len(items) + 10, output_bytes=200_000 * len(items))
     outs, errs = _segments(r.stdout), _segments(r.stderr)
     evidence = []
     for i in range(len(items)):
