@@ -16,7 +16,7 @@ each stage (a sampling thread reads the process's RSS, so a stage's peak is its 
 OUT/results.md; benchmarks/learning.md records a run.
 
     python benchmarks/learning.py --scale small   # about 30 minutes on 2 free CPU cores
-    python benchmarks/learning.py --scale medium  # about 80 minutes: 100 held-out, 51 unseen, 10 GRPO steps x 8, two families
+    python benchmarks/learning.py --scale medium  # about an hour: 100 held-out, 51 unseen, 10 GRPO steps x 8, two families
     python benchmarks/learning.py --scale full    # about 2 hours on 2 CPU cores: >= 100 held-out, >= 50 unseen, 10 GRPO steps x 8
 """
 import argparse
@@ -52,9 +52,9 @@ SCALES = {
                   grpo=dict(steps=2, group=2, tasks_per_step=1)),
     "full": dict(per_family=60, test_frac=0.45, unseen_per_family=17, sft_epochs=3, max_sft=0, max_heldout=0,
                  grpo=dict(steps=10, group=8, tasks_per_step=2)),
-    # the issue's evaluation sizes (>= 100 held-out, >= 50 unseen, 10 GRPO steps of groups of 8) in about 80 minutes: the two
-    # training families whose calls need no shell or Python script (read the inputs, write a JSON answer): two turns of at
-    # most 256 new tokens (one call may read several files; the answer is the second call)
+    # the issue's evaluation sizes (>= 100 held-out, >= 50 unseen, 10 GRPO steps of groups of 8) in about an hour, plus the
+    # recheck: the two training families whose calls need no shell or Python script (read the inputs, write a JSON answer),
+    # two turns of at most 256 new tokens (one call may read several files; the answer is the second call)
     # GRPO draws its tasks from the shorter of the two (notes_qa episodes are about 1,000 tokens, log_error_summary 2,700)
     "medium": dict(per_family=100, test_frac=0.5, unseen_per_family=17, sft_epochs=2, max_sft=32, max_heldout=0,
                    grpo=dict(steps=10, group=8, tasks_per_step=1, micro_batch=2), families=["notes_qa", "log_error_summary"], max_new_tokens=256, max_turns=2,
@@ -106,9 +106,8 @@ def main():
     ap.add_argument("--backend", default="auto")
     a = ap.parse_args()
     sc, out = SCALES[a.scale], Path(a.out) / a.scale
-    global TRAIN_FAMILIES
-    TRAIN_FAMILIES = sc.get("families", TRAIN_FAMILIES)
-    GEN.update({k: sc[k] for k in ("max_new_tokens", "max_turns") if k in sc})
+    families = sc.get("families", TRAIN_FAMILIES)  # the scale's own settings override the module's defaults
+    gen = {**GEN, **{k: sc[k] for k in ("max_new_tokens", "max_turns") if k in sc}}
     out.mkdir(parents=True, exist_ok=True)
     stages_path = out / "stages.json"
     stages = json.loads(stages_path.read_text()) if stages_path.exists() else {}
@@ -117,7 +116,7 @@ def main():
         print(f"[{name}] " + json.dumps(kw))
 
     # 1. tasks and the oracle
-    pool = [make_task(f, s) for f in TRAIN_FAMILIES for s in range(sc["per_family"])]
+    pool = [make_task(f, s) for f in families for s in range(sc["per_family"])]
     train, heldout = split_by_task(pool, sc["test_frac"], seed=a.seed)
     unseen = [make_task(f, 1000 + s) for f in UNSEEN_FAMILIES for s in range(sc["unseen_per_family"])]
     if "tasks" not in stages:
@@ -136,7 +135,7 @@ def main():
         res = {}
         with PeakRSS() as mem:
             for split, tasks in evalsets.items():
-                evaluate(lm, tok, tasks, out / name / f"eval_{split}", label=f"{name}", backend=a.backend, **GEN)
+                evaluate(lm, tok, tasks, out / name / f"eval_{split}", label=f"{name}", backend=a.backend, **gen)
                 res[split] = scored(out / name / f"eval_{split}")
         return res, round(time.time() - t0, 1), round(mem.peak)
 
@@ -173,11 +172,11 @@ def main():
 
     # 4. GRPO from the SFT checkpoint
     if "grpo" not in stages:
-        cfg = GRPOConfig(**sc["grpo"], lr=5e-6, temperature=1.0, max_new_tokens=GEN["max_new_tokens"], max_turns=GEN["max_turns"],
-                         max_prompt_tokens=GEN["max_prompt_tokens"], batch_size=GEN["batch_size"], save_every=5, seed=a.seed, backend=a.backend)
+        cfg = GRPOConfig(**sc["grpo"], lr=5e-6, temperature=1.0, max_new_tokens=gen["max_new_tokens"], max_turns=gen["max_turns"],
+                         max_prompt_tokens=gen["max_prompt_tokens"], batch_size=gen["batch_size"], save_every=5, seed=a.seed, backend=a.backend)
         t0 = time.time()
         with PeakRSS() as mem:
-            rl_tasks = [t for t in train if t.meta.family in sc.get("grpo_families", TRAIN_FAMILIES)]
+            rl_tasks = [t for t in train if t.meta.family in sc.get("grpo_families", families)]
             s = train_grpo(f"hf:{out / 'sft' / 'model'}", rl_tasks, out / "grpo" / "run", cfg)
         train_wall, train_peak = round(time.time() - t0, 1), round(mem.peak)
         metrics = [json.loads(l) for l in (out / "grpo" / "run" / "metrics.jsonl").read_text().splitlines() if l.strip()]
@@ -195,7 +194,7 @@ def main():
             res[name] = {}
             for split, tasks in evalsets.items():
                 run = out / name / f"eval{sc['recheck_turns']}_{split}"
-                evaluate(lm, tok, tasks, run, label=f"{name}", backend=a.backend, **{**GEN, "max_turns": sc["recheck_turns"]})
+                evaluate(lm, tok, tasks, run, label=f"{name}", backend=a.backend, **{**gen, "max_turns": sc["recheck_turns"]})
                 res[name][split] = scored(run)
         record("recheck", max_turns=sc["recheck_turns"], eval=res, eval_wall_s=round(time.time() - t0, 1))
 
@@ -213,7 +212,7 @@ def main():
     curve = [f"| {m['step']} | {m['reward_mean']} | {m['pass_rate']} | {m['groups']} | {m['skipped_groups']} | {m['loss']} | "
              f"{m['gen_tokens']} | {m['rollout_s']} | {m['update_s']} |" for m in stages["grpo"]["metrics"]]
     md = "\n".join([f"# Learning experiment ({a.scale} scale)", "",
-                    f"Train families: {', '.join(TRAIN_FAMILIES)}; unseen families: {', '.join(UNSEEN_FAMILIES)}.",
+                    f"Train families: {', '.join(families)}; unseen families: {', '.join(UNSEEN_FAMILIES)}.",
                     f"Tasks: {stages['tasks']['train']} training, {len(heldout)} held-out instances, {len(unseen)} unseen-family "
                     f"(after dropping tasks the oracle does not solve). SFT examples: {stages['sft']['examples']}.", "",
                     "| policy | split | n | errors | pass@1 [95% CI] | mean score [95% CI] |", "|---|---|---|---|---|---|", *rows, "",
@@ -224,7 +223,7 @@ def main():
     (out / "results.json").write_text(json.dumps(stages, indent=2) + "\n")
     # the record nbs/13a_learning.ipynb reads
     (Path(__file__).resolve().parent / f"learning_{a.scale}.json").write_text(json.dumps({**stages, "scale": a.scale, "sets": {
-        "train_families": TRAIN_FAMILIES, "unseen_families": UNSEEN_FAMILIES, "heldout": len(heldout), "unseen": len(unseen)}}, indent=2) + "\n")
+        "train_families": families, "unseen_families": UNSEEN_FAMILIES, "heldout": len(heldout), "unseen": len(unseen)}}, indent=2) + "\n")
     print(md)
 
 
