@@ -68,19 +68,18 @@ def gate_task(task:Task, backend:str="auto", timeout:float=60.0) -> GateResult:
     if not task.reference: reasons.append("no_reference: the task has no reference solution")
     with tempfile.TemporaryDirectory(prefix="clawgym-gate-", dir=scratch_root()) as tmp:
         tmp = Path(tmp)
-        items, names = [], []  # the workspaces to verify, verified together (one sandbox for a task's checker)
+        items = {}  # gate -> (workspace, messages), verified together (one sandbox for a task's checker)
         if task.reference:
             ws = materialize(task, tmp / "ref")
             msgs, errs = replay_reference(task, ws, backend, timeout)
             if errs: reasons.append("reference_error: " + "; ".join(errs)[:300])
-            items.append((ws, msgs)); names.append("reference")
-        items.append((materialize(task, tmp / "noop"), [{"role": "user", "content": task.instruction}, {"role": "assistant", "content": "Nothing to do."}]))
-        names.append("noop")
+            items["reference"] = (ws, msgs)
+        items["noop"] = (materialize(task, tmp / "noop"), [{"role": "user", "content": task.instruction}, {"role": "assistant", "content": "Nothing to do."}])
         if not set(task.workspace.outputs) <= set(workspace_files(task)):  # otherwise (edit in place) the scaffold is the noop workspace
-            items.append((scaffold(task, tmp / "scaffold"), None)); names.append("scaffold")
+            items["scaffold"] = (scaffold(task, tmp / "scaffold"), None)
         (tmp / "empty").mkdir()
-        items.append((tmp / "empty", None)); names.append("empty")
-        scores = dict(zip(names, verify_many(task, items, backend=backend, timeout=timeout)))
+        items["empty"] = (tmp / "empty", None)
+        scores = dict(zip(items, verify_many(task, list(items.values()), backend=backend, timeout=timeout)))
         scores.setdefault("scaffold", scores["noop"])
     if "reference" in scores:
         s = scores["reference"]; res.reference = s.value
