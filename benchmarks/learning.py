@@ -56,9 +56,11 @@ SCALES = {
     # recheck: the two training families whose calls need no shell or Python script (read the inputs, write a JSON answer),
     # two turns of at most 256 new tokens (one call may read several files; the answer is the second call)
     # GRPO draws its tasks from the shorter of the two (notes_qa episodes are about 1,000 tokens, log_error_summary 2,700)
-    "medium": dict(per_family=100, test_frac=0.5, unseen_per_family=17, sft_epochs=2, max_sft=32, max_heldout=0,
-                   grpo=dict(steps=10, group=8, tasks_per_step=1, micro_batch=2), families=["notes_qa", "log_error_summary"], max_new_tokens=256, max_turns=2,
-                   grpo_families=["notes_qa"], sft_max_len=3072, sft_accum=4, recheck_turns=4),
+    # four turns: 80% of log_error_summary references make three or four calls (MEMORY.md, one or two logs, the report);
+    # the report is written in the text protocol's body form (clawgym.llm.BODY_ARGS), which needs no escaping
+    "medium": dict(per_family=100, test_frac=0.5, unseen_per_family=17, sft_epochs=2, max_sft=64, max_heldout=0,
+                   grpo=dict(steps=10, group=8, tasks_per_step=2, micro_batch=2, temperature=0.8), families=["notes_qa", "log_error_summary"],
+                   max_new_tokens=256, max_turns=4, grpo_families=["notes_qa"], sft_max_len=3072, sft_accum=4),
     # log_error_summary examples run to about 2,800 tokens: one per micro-batch (4 of them went past 24 GB in eager attention)
 }
 # The same for every evaluated policy. A log_error_summary episode reads a log of about 1,500 tokens: prompts up to 3,072
@@ -96,6 +98,17 @@ def scored(run_dir):
     s = eval_stats(trajs)
     vals = [t.score.value for t in trajs if t.score is not None and t.score.ok]
     return {**s, "pass@1_ci": bootstrap([float(v >= 1.0) for v in vals]), "mean_score_ci": bootstrap(vals)}
+
+
+def family_stats(run_dir) -> dict:
+    "Per family of a run folder: episodes, passed, mean score, and episodes with a tool-call error (a call that could not be read or run)."
+    fams = {}
+    for t in load_run(run_dir):
+        f = fams.setdefault(t.task_id.rsplit("-", 1)[0], {"n": 0, "passed": 0, "score_sum": 0.0, "call_errors": 0})
+        v = t.score.value if t.score is not None and t.score.ok else 0.0
+        f["n"] += 1; f["passed"] += v >= 1.0; f["score_sum"] += v; f["call_errors"] += any(s.errors for s in t.steps)
+    return {k: {"n": f["n"], "passed": f["passed"], "mean_score": round(f["score_sum"] / f["n"], 4), "call_errors": f["call_errors"]}
+            for k, f in sorted(fams.items())}
 
 
 def main():
@@ -172,7 +185,7 @@ def main():
 
     # 4. GRPO from the SFT checkpoint
     if "grpo" not in stages:
-        cfg = GRPOConfig(**sc["grpo"], lr=5e-6, temperature=1.0, max_new_tokens=gen["max_new_tokens"], max_turns=gen["max_turns"],
+        cfg = GRPOConfig(**{"lr": 5e-6, "temperature": 1.0, **sc["grpo"]}, max_new_tokens=gen["max_new_tokens"], max_turns=gen["max_turns"],
                          max_prompt_tokens=gen["max_prompt_tokens"], batch_size=gen["batch_size"], save_every=5, seed=a.seed, backend=a.backend)
         t0 = time.time()
         with PeakRSS() as mem:
@@ -211,6 +224,9 @@ def main():
             f"| {stages[n].get('eval_wall_s', '-')} | {stages[n].get('eval_peak_rss_mb', '-')} |" for n in ("tasks", "base", "sft", "grpo")]
     curve = [f"| {m['step']} | {m['reward_mean']} | {m['pass_rate']} | {m['groups']} | {m['skipped_groups']} | {m['loss']} | "
              f"{m['gen_tokens']} | {m['rollout_s']} | {m['update_s']} |" for m in stages["grpo"]["metrics"]]
+    families_tab = {name: {split: family_stats(out / name / f"eval_{split}") for split in evalsets} for name in ("base", "sft", "grpo")}
+    fam_rows = [f"| {name} | {fam} | {r['passed']}/{r['n']} | {r['mean_score']} | {r['call_errors']} |"
+                for name, by_split in families_tab.items() for split in by_split for fam, r in by_split[split].items()]
     md = "\n".join([f"# Learning experiment ({a.scale} scale)", "",
                     f"Train families: {', '.join(families)}; unseen families: {', '.join(UNSEEN_FAMILIES)}.",
                     f"Tasks: {stages['tasks']['train']} training, {len(heldout)} held-out instances, {len(unseen)} unseen-family "
@@ -218,12 +234,14 @@ def main():
                     "| policy | split | n | errors | pass@1 [95% CI] | mean score [95% CI] |", "|---|---|---|---|---|---|", *rows, "",
                     "| stage | train/rollout wall s | peak RSS MB | eval wall s | eval peak RSS MB |", "|---|---|---|---|---|", *cost, "",
                     "GRPO steps:", "", "| step | reward mean | pass rate | groups | skipped | loss | gen tokens | rollout s | update s |",
-                    "|---|---|---|---|---|---|---|---|---|", *curve, ""])
+                    "|---|---|---|---|---|---|---|---|---|", *curve, "",
+                    "By family (episodes with a call error: a tool call that could not be parsed or run):", "",
+                    "| policy | family | passed | mean score | episodes with a call error |", "|---|---|---|---|---|", *fam_rows, ""])
     (out / "results.md").write_text(md)
     (out / "results.json").write_text(json.dumps(stages, indent=2) + "\n")
     # the record nbs/13a_learning.ipynb reads
     (Path(__file__).resolve().parent / f"learning_{a.scale}.json").write_text(json.dumps({**stages, "scale": a.scale, "sets": {
-        "train_families": families, "unseen_families": UNSEEN_FAMILIES, "heldout": len(heldout), "unseen": len(unseen)}}, indent=2) + "\n")
+        "train_families": families, "unseen_families": UNSEEN_FAMILIES, "heldout": len(heldout), "unseen": len(unseen)}, "by_family": families_tab}, indent=2) + "\n")
     print(md)
 
 

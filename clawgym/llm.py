@@ -21,15 +21,18 @@ from .chat import ChatClient, parse_spec
 from .core import ToolCall
 
 # %% auto 0
-__all__ = ['CALL_OPEN', 'CALL_CLOSE', 'SMOLLM2_GGUF', 'SMOLLM2_DIR', 'MIN_SHARED', 'parse_tool_calls', 'OpenAIPolicy',
-           'cache_dir', 'smollm2_gguf', 'smollm2_path', 'resolve_model', 'load_model', 'tools_prompt', 'native_tools',
-           'chat_messages', 'render', 'generate_ids', 'HFPolicy']
+__all__ = ['CALL_OPEN', 'CALL_CLOSE', 'BODY_ARGS', 'SMOLLM2_GGUF', 'SMOLLM2_DIR', 'MIN_SHARED', 'parse_tool_calls',
+           'OpenAIPolicy', 'cache_dir', 'smollm2_gguf', 'smollm2_path', 'resolve_model', 'load_model', 'tools_prompt',
+           'native_tools', 'chat_messages', 'render', 'generate_ids', 'HFPolicy']
 
 # %% ../nbs/09_llm.ipynb
 CALL_OPEN, CALL_CLOSE = "<tool_call>", "</tool_call>"
 _BLOCK = re.compile(r"<tool_call>(.*?)</tool_call>", re.S)
 _FENCE = re.compile(r"```[\w-]*[ \t]*\n?(.*?)```", re.S)
 _HOW = 'write each call as <tool_call>{"name": "TOOL", "arguments": {...}}</tool_call>'
+# Tools whose long text argument may follow the call's JSON on its own lines, unescaped (the body form, below)
+BODY_ARGS = {"write": "content"}
+_DECODER = json.JSONDecoder()
 
 def _lenient(s:str) -> str:
     "Rewrite single-quoted strings as JSON strings and drop trailing commas; text inside double-quoted strings is left alone."
@@ -57,8 +60,25 @@ def _loads(s:str):
         except json.JSONDecodeError: raise e from None
 
 # %% ../nbs/09_llm.ipynb
+def _body_form(text:str, where:str) -> ToolCall|str|None:
+    "The call when `text` is a JSON header, a line break and raw text for the tool's `BODY_ARGS` argument; None when it is not that shape."
+    lead = text.lstrip()
+    try: obj, end = _DECODER.raw_decode(lead)
+    except json.JSONDecodeError: return None
+    sep = re.match(r"[ \t]*\r?\n", lead[end:])
+    if not sep or not lead[end:].strip() or not isinstance(obj, dict) or not isinstance(obj.get("name"), str): return None
+    name, args = obj["name"].strip(), obj.get("arguments", obj.get("parameters", {}))
+    key = BODY_ARGS.get(name)
+    if key is None:
+        return f"{where} ({name!r}): text after the call's JSON is only read for {', '.join(sorted(BODY_ARGS))}; {_HOW}"
+    if not isinstance(args, dict): return f"{where} ({name!r}): arguments must be a JSON object, got {json.dumps(args)[:80]}"
+    if key in args: return f"{where} ({name!r}): {key!r} is given twice, in the JSON and after it; keep one"
+    return ToolCall(name, {**args, key: lead[end + sep.end():]})
+
 def _call(text:str, where:str) -> ToolCall|str:
     "One call from the text of one block: a ToolCall, or an error string."
+    body_form = _body_form(text, where)
+    if body_form is not None: return body_form
     body = text.strip()
     fenced = _FENCE.fullmatch(body)
     if fenced: body = fenced.group(1).strip()
@@ -234,8 +254,9 @@ def tools_prompt(tools:list[dict]) -> str:
         req = set(ps.get("required") or [])
         args = ", ".join(k + ("" if k in req else "?") for k in ps.get("properties") or {})
         lines.append(f"{fn['name']}({args}): {_gist(fn.get('description', ''))}")
+    body = [f'{n}\'s {k}' for n, k in BODY_ARGS.items() if any(t.get("function", t).get("name") == n for t in tools)]
     return ("Tools:\n" + "\n".join(lines) + '\nCall one like <tool_call>{"name": "read", "arguments": {"path": "a.md"}}</tool_call> '
-            "and wait for its result.")
+            "and wait for its result." + (f" Put {' and '.join(body)} unquoted on the lines after the JSON, before </tool_call>." if body else ""))
 
 def native_tools(tokenizer) -> bool:
     "Does this tokenizer's chat template lay out tool schemas itself?"
@@ -251,8 +272,15 @@ def _args(fn:dict):
     except json.JSONDecodeError: return args
 
 def _call_text(tc:dict) -> str:
+    "A call as the text protocol writes it: the body form where the tool has a `BODY_ARGS` argument with text in it."
     fn = tc.get("function", tc)
-    return CALL_OPEN + json.dumps({"name": fn.get("name"), "arguments": _args(fn)}, ensure_ascii=False) + CALL_CLOSE
+    name, args = fn.get("name"), _args(fn)
+    key = BODY_ARGS.get(name)
+    text = args.get(key) if isinstance(args, dict) and key else None
+    if isinstance(text, str) and text.strip() and CALL_CLOSE not in text:
+        head = json.dumps({"name": name, "arguments": {k: v for k, v in args.items() if k != key}}, ensure_ascii=False)
+        return f"{CALL_OPEN}{head}\n{text}{CALL_CLOSE}"
+    return CALL_OPEN + json.dumps({"name": name, "arguments": args}, ensure_ascii=False) + CALL_CLOSE
 
 def _native_call(tc:dict) -> dict:
     fn = tc.get("function", tc)

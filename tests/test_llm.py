@@ -8,7 +8,7 @@ from clawgym import agent
 from clawgym.agent import Request
 from clawgym.chat import ChatHTTPError, FixtureServer
 from clawgym.core import Check, Task, ToolCall
-from clawgym.llm import (CALL_CLOSE, MIN_SHARED, SMOLLM2_DIR, _shared_prefix, HFPolicy, OpenAIPolicy, generate_ids, load_model, parse_tool_calls, render,
+from clawgym.llm import (CALL_CLOSE, _call_text, MIN_SHARED, SMOLLM2_DIR, _shared_prefix, HFPolicy, OpenAIPolicy, generate_ids, load_model, parse_tool_calls, render,
                          resolve_model, smollm2_path, tools_prompt)
 from clawgym.tools import tool_schemas
 
@@ -59,6 +59,30 @@ def test_parse_braces_and_tags_inside_strings():
     assert parse_tool_calls(text)[1] == [ToolCall("write", {"path": "f.py", "content": content})]
     quoted = "<tool_call>{'name': 'write', 'arguments': {'path': 'q.txt', 'content': 'it\\'s \"x\", {y}',}}</tool_call>"
     assert parse_tool_calls(quoted)[1] == [ToolCall("write", {"path": "q.txt", "content": 'it\'s "x", {y}'})]
+
+def test_body_form_round_trips_any_content():
+    import random
+    rng = random.Random(0)
+    alphabet = ['"', "'", "\\", "{", "}", "[", "]", "\n", "\n\n", " ", "\t", "é", "✓", "a", "Z", "0", ":", ",", "<", ">", "/", "\r\n"]
+    for _ in range(300):
+        content = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 40)))
+        tc = {"name": "write", "arguments": {"path": "out/f.txt", "content": content}}
+        text = _call_text(tc)
+        assert parse_tool_calls(f"Saving.\n{text}") == ("Saving.", [ToolCall("write", tc["arguments"])], []), (content, text)
+    # the closing tag itself cannot ride in a text-protocol call in either form: it stays in the JSON and reads back as an
+    # error the model is shown, never as a shortened file
+    text = _call_text({"name": "write", "arguments": {"path": "t.md", "content": "a </tool_call> b"}})
+    _, calls, errs = parse_tool_calls(text)
+    assert '"content"' in text and not calls and "not valid JSON" in errs[0], (text, errs)
+
+def test_body_form_from_a_model():
+    report = '{\n  "date": "2026-01-16",\n  "errors": {"db": 3, "api": 1}\n}\n'
+    text = f'<tool_call>\n{{"name": "write", "arguments": {{"path": "out/error_report.json"}}}}  \n{report}</tool_call>'
+    assert parse_tool_calls(text) == (None, [ToolCall("write", {"path": "out/error_report.json", "content": report})], [])
+    _, calls, errs = parse_tool_calls('<tool_call>{"name": "write", "arguments": {"path": "a.txt"}} trailing words</tool_call>')
+    assert not calls and "not valid JSON" in errs[0], errs  # text after the JSON must start on a new line
+    _, calls, errs = parse_tool_calls('<tool_call>{"name": "write", "arguments": ["a.txt"]}\nhi</tool_call>')
+    assert not calls and "must be a JSON object" in errs[0], errs
 
 def test_parse_errors_say_what_to_do():
     _, _, errs = parse_tool_calls('<tool_call>{"name": "read", "arguments": {"path": }}</tool_call>')
