@@ -32,7 +32,7 @@ from pathlib import Path
 
 from clawgym.agent import Budget
 from clawgym.core import write_jsonl
-from clawgym.llm import load_model
+from clawgym.llm import BODY_ARGS, load_model
 from clawgym.rl import GRPOConfig, eval_stats, evaluate, train_grpo
 from clawgym.rollout import export_sft, load_run, run_tasks
 from clawgym.sft import SFTConfig, check_no_leak, load_sft, split_by_task, train_sft
@@ -58,7 +58,7 @@ SCALES = {
     # GRPO draws its tasks from the shorter of the two (notes_qa episodes are about 1,000 tokens, log_error_summary 2,700)
     # four turns: 80% of log_error_summary references make three or four calls (MEMORY.md, one or two logs, the report);
     # the report is written in the text protocol's body form (clawgym.llm.BODY_ARGS), which needs no escaping
-    "medium": dict(per_family=100, test_frac=0.5, unseen_per_family=17, sft_epochs=2, max_sft=64, max_heldout=0,
+    "medium": dict(per_family=100, test_frac=0.5, unseen_per_family=17, sft_epochs=2, max_sft=0, max_heldout=0,
                    grpo=dict(steps=10, group=8, tasks_per_step=2, micro_batch=2, temperature=0.8), families=["notes_qa", "log_error_summary"],
                    max_new_tokens=256, max_turns=4, grpo_families=["notes_qa"], sft_max_len=3072, sft_accum=4),
     # log_error_summary examples run to about 2,800 tokens: one per micro-batch (4 of them went past 24 GB in eager attention)
@@ -241,7 +241,7 @@ def main():
     (out / "results.json").write_text(json.dumps(stages, indent=2) + "\n")
     # the record nbs/13a_learning.ipynb reads
     (Path(__file__).resolve().parent / f"learning_{a.scale}.json").write_text(json.dumps({**stages, "scale": a.scale, "sets": {
-        "train_families": families, "unseen_families": UNSEEN_FAMILIES, "heldout": len(heldout), "unseen": len(unseen)}, "by_family": families_tab}, indent=2) + "\n")
+        "train_families": families, "unseen_families": UNSEEN_FAMILIES, "heldout": len(heldout), "unseen": len(unseen)}, "gen": gen, "protocol": f"body form for {sorted(BODY_ARGS)}", "by_family": families_tab}, indent=2) + "\n")
     print(md)
 
 
