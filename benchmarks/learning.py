@@ -16,7 +16,7 @@ each stage (a sampling thread reads the process's RSS, so a stage's peak is its 
 OUT/results.md; benchmarks/learning.md records a run.
 
     python benchmarks/learning.py --scale small   # about 30 minutes on 2 free CPU cores
-    python benchmarks/learning.py --scale medium  # about an hour: 100 held-out, 51 unseen, 10 GRPO steps x 8, two families
+    python benchmarks/learning.py --scale medium  # about 80 minutes: 100 held-out, 51 unseen, 10 GRPO steps x 8, two families
     python benchmarks/learning.py --scale full    # about 2 hours on 2 CPU cores: >= 100 held-out, >= 50 unseen, 10 GRPO steps x 8
 """
 import argparse
@@ -52,12 +52,11 @@ SCALES = {
                   grpo=dict(steps=2, group=2, tasks_per_step=1)),
     "full": dict(per_family=60, test_frac=0.45, unseen_per_family=17, sft_epochs=3, max_sft=0, max_heldout=0,
                  grpo=dict(steps=10, group=8, tasks_per_step=2)),
-    # the issue's evaluation sizes (>= 100 held-out, >= 50 unseen, 10 GRPO steps of groups of 8) in about an hour, plus the
-    # recheck: the two training families whose calls need no shell or Python script (read the inputs, write a JSON answer),
-    # two turns of at most 256 new tokens (one call may read several files; the answer is the second call)
-    # GRPO draws its tasks from the shorter of the two (notes_qa episodes are about 1,000 tokens, log_error_summary 2,700)
-    # four turns: 80% of log_error_summary references make three or four calls (MEMORY.md, one or two logs, the report);
-    # the report is written in the text protocol's body form (clawgym.llm.BODY_ARGS), which needs no escaping
+    # the issue's evaluation sizes (>= 100 held-out, >= 50 unseen, 10 GRPO steps of groups of 8) in about 80 minutes: the two
+    # training families whose calls need no shell or Python script (read the inputs, write a JSON answer in the text
+    # protocol's body form, clawgym.llm.BODY_ARGS); four turns of at most 256 new tokens, since 80% of log_error_summary
+    # references make three or four calls (MEMORY.md, one or two logs, the report); GRPO draws its tasks from the shorter
+    # family (notes_qa episodes are about 1,000 tokens, log_error_summary 2,400)
     "medium": dict(per_family=100, test_frac=0.5, unseen_per_family=17, sft_epochs=2, max_sft=0, max_heldout=0,
                    grpo=dict(steps=10, group=8, tasks_per_step=2, micro_batch=2, temperature=0.8), families=["notes_qa", "log_error_summary"],
                    max_new_tokens=256, max_turns=4, grpo_families=["notes_qa"], sft_max_len=3072, sft_accum=4),
@@ -92,11 +91,17 @@ def bootstrap(values, n=2000, seed=0):
     return [round(means[int(0.025 * n)], 4), round(means[int(0.975 * n) - 1], 4)]
 
 
+def family_of(task_id:str) -> str: return task_id.rsplit("-", 1)[0]  # procedural task ids are FAMILY-NNNNNN
+
+
+def score_of(t) -> float|None: return t.score.value if t.score is not None and t.score.ok else None
+
+
 def scored(run_dir):
     "pass@1 and mean score of a run folder, with bootstrap intervals."
     trajs = load_run(run_dir)
     s = eval_stats(trajs)
-    vals = [t.score.value for t in trajs if t.score is not None and t.score.ok]
+    vals = [v for v in map(score_of, trajs) if v is not None]
     return {**s, "pass@1_ci": bootstrap([float(v >= 1.0) for v in vals]), "mean_score_ci": bootstrap(vals)}
 
 
@@ -104,8 +109,8 @@ def family_stats(run_dir) -> dict:
     "Per family of a run folder: episodes, passed, mean score, and episodes with a tool-call error (a call that could not be read or run)."
     fams = {}
     for t in load_run(run_dir):
-        f = fams.setdefault(t.task_id.rsplit("-", 1)[0], {"n": 0, "passed": 0, "score_sum": 0.0, "call_errors": 0})
-        v = t.score.value if t.score is not None and t.score.ok else 0.0
+        f = fams.setdefault(family_of(t.task_id), {"n": 0, "passed": 0, "score_sum": 0.0, "call_errors": 0})
+        v = score_of(t) or 0.0
         f["n"] += 1; f["passed"] += v >= 1.0; f["score_sum"] += v; f["call_errors"] += any(s.errors for s in t.steps)
     return {k: {"n": f["n"], "passed": f["passed"], "mean_score": round(f["score_sum"] / f["n"], 4), "call_errors": f["call_errors"]}
             for k, f in sorted(fams.items())}
@@ -137,7 +142,7 @@ def main():
         with PeakRSS() as mem:
             run_tasks(train + heldout + unseen, "oracle", out / "oracle", workers=2, backend=a.backend, progress=False)
         record("tasks", wall_s=round(time.time() - t0, 1), peak_rss_mb=round(mem.peak), train=len(train), heldout=len(heldout), unseen=len(unseen))
-    solved = {t.task_id for t in load_run(out / "oracle") if t.score is not None and t.score.ok and t.score.value >= 1.0}
+    solved = {t.task_id for t in load_run(out / "oracle") if (score_of(t) or 0.0) >= 1.0}
     heldout, unseen = [t for t in heldout if t.id in solved], [t for t in unseen if t.id in solved]
     if sc["max_heldout"]:  # the small scale evaluates a part of the held-out side, families interleaved
         heldout = sorted(heldout, key=lambda t: (t.id.rsplit("-", 1)[1], t.id))[:sc["max_heldout"]]
@@ -166,7 +171,7 @@ def main():
         train_trajs = [t for t in load_run(out / "oracle") if t.task_id in train_ids]
         if sc["max_sft"]:  # the same share of every training family, taken in turn
             by_family = {}
-            for t in train_trajs: by_family.setdefault(t.task_id.rsplit("-", 1)[0], []).append(t)
+            for t in train_trajs: by_family.setdefault(family_of(t.task_id), []).append(t)
             train_trajs = [t for turn in itertools.zip_longest(*by_family.values()) for t in turn if t is not None][:sc["max_sft"]]
         check_no_leak(train_trajs, heldout + unseen)
         write_jsonl(tr_run / "trajectories.jsonl", train_trajs)
@@ -198,28 +203,12 @@ def main():
         record("grpo", config=asdict(cfg), metrics=metrics, skipped_groups=s["skipped_groups"], groups=s["groups"],
                train_wall_s=train_wall, train_peak_rss_mb=train_peak, eval=res, eval_wall_s=wall, eval_peak_rss_mb=peak)
 
-    # 5. the same three policies again with a longer turn budget, where the scale asks for it (the medium scale's two turns
-    #    leave no room for the third call of log_error_summary tasks with a memory note, nor of most unseen-family references)
-    if sc.get("recheck_turns") and "recheck" not in stages:
-        t0, res = time.time(), {}
-        for name, path in (("base", None), ("sft", out / "sft" / "model"), ("grpo", out / "grpo" / "run" / "final")):
-            lm, tok, _ = load_model(str(path) if path else "smollm2")
-            res[name] = {}
-            for split, tasks in evalsets.items():
-                run = out / name / f"eval{sc['recheck_turns']}_{split}"
-                evaluate(lm, tok, tasks, run, label=f"{name}", backend=a.backend, **{**gen, "max_turns": sc["recheck_turns"]})
-                res[name][split] = scored(run)
-        record("recheck", max_turns=sc["recheck_turns"], eval=res, eval_wall_s=round(time.time() - t0, 1))
-
     # results
     rows = []
     for name in ("base", "sft", "grpo"):
         for split in ("heldout", "unseen"):
             r = stages[name]["eval"][split]
             rows.append(f"| {name} | {split} | {r['n']} | {r['errors']} | {r['pass@1']} {r['pass@1_ci']} | {r['mean_score']} {r['mean_score_ci']} |")
-    for name, by_split in stages.get("recheck", {}).get("eval", {}).items():
-        for split, r in by_split.items():
-            rows.append(f"| {name}, {stages['recheck']['max_turns']} turns | {split} | {r['n']} | {r['errors']} | {r['pass@1']} {r['pass@1_ci']} | {r['mean_score']} {r['mean_score_ci']} |")
     cost = [f"| {n} | {stages[n].get('train_wall_s', stages[n].get('wall_s', '-'))} | {stages[n].get('train_peak_rss_mb', stages[n].get('peak_rss_mb', '-'))} "
             f"| {stages[n].get('eval_wall_s', '-')} | {stages[n].get('eval_peak_rss_mb', '-')} |" for n in ("tasks", "base", "sft", "grpo")]
     curve = [f"| {m['step']} | {m['reward_mean']} | {m['pass_rate']} | {m['groups']} | {m['skipped_groups']} | {m['loss']} | "

@@ -60,25 +60,18 @@ def _loads(s:str):
         except json.JSONDecodeError: raise e from None
 
 # %% ../nbs/09_llm.ipynb
-def _body_form(text:str, where:str) -> ToolCall|str|None:
-    "The call when `text` is a JSON header, a line break and raw text for the tool's `BODY_ARGS` argument; None when it is not that shape."
+def _split_body(text:str) -> tuple[str, str|None]:
+    "(the call's JSON, the raw text after it): the body form is a JSON object, a line break and more text; otherwise (text, None)."
     lead = text.lstrip()
-    try: obj, end = _DECODER.raw_decode(lead)
-    except json.JSONDecodeError: return None
+    try: _, end = _DECODER.raw_decode(lead)
+    except json.JSONDecodeError: return text, None
     sep = re.match(r"[ \t]*\r?\n", lead[end:])
-    if not sep or not lead[end:].strip() or not isinstance(obj, dict) or not isinstance(obj.get("name"), str): return None
-    name, args = obj["name"].strip(), obj.get("arguments", obj.get("parameters", {}))
-    key = BODY_ARGS.get(name)
-    if key is None:
-        return f"{where} ({name!r}): text after the call's JSON is only read for {', '.join(sorted(BODY_ARGS))}; {_HOW}"
-    if not isinstance(args, dict): return f"{where} ({name!r}): arguments must be a JSON object, got {json.dumps(args)[:80]}"
-    if key in args: return f"{where} ({name!r}): {key!r} is given twice, in the JSON and after it; keep one"
-    return ToolCall(name, {**args, key: lead[end + sep.end():]})
+    if not sep or not lead[end:].strip(): return text, None
+    return lead[:end], lead[end + sep.end():]
 
 def _call(text:str, where:str) -> ToolCall|str:
     "One call from the text of one block: a ToolCall, or an error string."
-    body_form = _body_form(text, where)
-    if body_form is not None: return body_form
+    text, raw = _split_body(text)
     body = text.strip()
     fenced = _FENCE.fullmatch(body)
     if fenced: body = fenced.group(1).strip()
@@ -87,12 +80,16 @@ def _call(text:str, where:str) -> ToolCall|str:
         return f"{where} is not valid JSON ({e.msg} at char {e.pos}): {body[:160]!r}; {_HOW}"
     if not isinstance(obj, dict) or not isinstance(obj.get("name"), str) or not obj["name"].strip():
         return f"{where} needs a JSON object with a string 'name', got {body[:160]!r}; {_HOW}"
-    args = obj.get("arguments", obj.get("parameters", {}))
+    name, args = obj["name"].strip(), obj.get("arguments", obj.get("parameters", {}))
     if isinstance(args, str):
         try: args = _loads(args) if args.strip() else {}
-        except json.JSONDecodeError as e: return f"{where} ({obj['name']!r}): arguments are not valid JSON ({e.msg}): {args[:160]!r}"
-    if not isinstance(args, dict): return f"{where} ({obj['name']!r}): arguments must be a JSON object, got {json.dumps(args)[:80]}"
-    return ToolCall(obj["name"].strip(), args)
+        except json.JSONDecodeError as e: return f"{where} ({name!r}): arguments are not valid JSON ({e.msg}): {args[:160]!r}"
+    if not isinstance(args, dict): return f"{where} ({name!r}): arguments must be a JSON object, got {json.dumps(args)[:80]}"
+    if raw is None: return ToolCall(name, args)
+    key = BODY_ARGS.get(name)
+    if key is None: return f"{where} ({name!r}): text after the call's JSON is only read for {', '.join(sorted(BODY_ARGS))}; {_HOW}"
+    if key in args: return f"{where} ({name!r}): {key!r} is given twice, in the JSON and after it; keep one"
+    return ToolCall(name, {**args, key: raw})
 
 def _bare_call(text:str) -> bool:
     "Is `text` exactly one JSON object of the shape {name, arguments}? (Only then is untagged JSON read as a call.)"

@@ -17,15 +17,15 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from .agent import Budget, Episode, Reply
+from .agent import Budget, Episode
 from .core import Task, Trajectory
 from .llm import HFPolicy
 from .rollout import run_tasks
 from .sft import IGNORE, collate, load_trainable, peak_rss_mb, save_model, token_logprobs
 
 # %% auto 0
-__all__ = ['SCHEDULE_KEYS', 'group_advantages', 'clipped_loss', 'pack_turns', 'traced_generate', 'Rollout', 'score_reward',
-           'rollout_groups', 'eval_stats', 'evaluate', 'GRPOConfig', 'train_grpo']
+__all__ = ['SCHEDULE_KEYS', 'group_advantages', 'clipped_loss', 'pack_turns', 'Rollout', 'score_reward', 'rollout_groups',
+           'eval_stats', 'evaluate', 'GRPOConfig', 'train_grpo']
 
 # %% ../nbs/13_rl.ipynb
 def group_advantages(rewards:list[float], # the rewards of one group
@@ -62,11 +62,6 @@ def pack_turns(turns:list[tuple[list[int], list[int]]], # (prompt ids, generated
     return seqs
 
 # %% ../nbs/13_rl.ipynb
-def traced_generate(policy:HFPolicy, requests:list) -> tuple[list[Reply], list[list[int]], list[list[int]]]:
-    "(replies, prompt ids, generated ids) for a batch of requests."
-    return policy.generate_traced(requests)
-
-# %% ../nbs/13_rl.ipynb
 @dataclass
 class Rollout:
     "One training episode: its trajectory, reward and the token ids of every turn."
@@ -90,7 +85,7 @@ def rollout_groups(policy:HFPolicy, tasks:list[Task], group:int, step:int=0, bas
         live = eps
         while live:
             t0 = time.time()
-            replies, prompts, gens = traced_generate(policy, [e.request() for e in live])
+            replies, prompts, gens = policy.generate_traced([e.request() for e in live])
             dt = time.time() - t0
             for e, p, g in zip(live, prompts, gens): turns[id(e)].append((p, g))
             list(pool.map(lambda a: a[0].advance(a[1], dt), zip(live, replies)))
