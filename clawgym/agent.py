@@ -241,12 +241,14 @@ def episode_seed(task_id:str, sample:int, base_seed:int=0) -> int:
 class Episode:
     "One policy on one task, driven turn by turn: `request()` for the next policy input, `advance(reply)` to apply it, `finish()`."
     def __init__(self, task:Task, policy_name:str, sample:int=0, base_seed:int=0, budget:Budget|None=None,
-                 backend:str="auto", profile:str="full", workdir=None, model:str="", settings:dict|None=None):
-        self.task, self.policy_name, self.sample = task, policy_name, sample
+                 backend:str="auto", profile:str="full", workdir=None, model:str="", settings:dict|None=None,
+                 harness:str="compact"): # compact | openclaw: the prompt and tools the agent sees (recorded in the trajectory)
+        self.task, self.policy_name, self.sample, self.harness = task, policy_name, sample, harness
         self.seed = episode_seed(task.id, sample, base_seed)
         self.budget = budget or Budget()
         self.model, self.settings = model, dict(settings or {})
         self._tmp = tempfile.mkdtemp(prefix="clawgym-ep-", dir=workdir or scratch_root())
+        os.chmod(self._tmp, 0o711)  # the sandbox's own uid must walk through it to the workspace; it cannot list it
         self.workspace = materialize(task, Path(self._tmp) / "workspace")
         self.before = snapshot(self.workspace)
         self.sandbox = Sandbox(self.workspace, backend=backend, limits=Limits(wall_s=self.budget.exec_timeout))
@@ -292,7 +294,8 @@ class Episode:
         self.stop_reason, self.error = "policy_error", error
 
     def finish(self, verify_backend:str|None=None, judge=None, keep_workspace=None,
-               archive_to=None) -> Trajectory: # RUN_DIR/workspaces/NAME.tar.gz: keep the final workspace there (see `archive_workspace`)
+               archive_to=None, # RUN_DIR/workspaces/NAME.tar.gz: keep the final workspace there (see `archive_workspace`)
+               strict_checkers:bool|None=None) -> Trajectory: # a failing grader is an error, not 0.0; None: strict for native tasks
         "Close the sandbox, verify the final workspace, and return the Trajectory; the episode folder is removed."
         try:
             self.sandbox.close()
@@ -304,28 +307,33 @@ class Episode:
                 except OSError as e: notes["archive_error"] = f"{type(e).__name__}: {e}"  # a full disk loses the archive, not the episode
             if self.error: score = Score(status="error", error=f"policy failed: {self.error}")
             else:
-                try: score = verify(self.task, self.workspace, self.messages, backend=verify_backend or self.sandbox.backend, judge=judge)
+                try: score = verify(self.task, self.workspace, self.messages, backend=verify_backend or self.sandbox.backend, judge=judge,
+                                    strict_checkers=strict_checkers)
                 except Exception as e: score = Score(status="error", error=f"verification failed: {type(e).__name__}: {e}")
             if keep_workspace: shutil.copytree(self.workspace, Path(keep_workspace), symlinks=True, dirs_exist_ok=True)
             return Trajectory(task_id=self.task.id, policy=self.policy_name, sample=self.sample, seed=self.seed, model=self.model,
                               messages=self.messages, steps=self.steps, stop_reason=self.stop_reason or "error",
                               wall_s=round(time.time() - self.t0, 4), diff=wd.summary(), score=score,
-                              provenance={"clawgym": clawgym.__version__, "backend": self.sandbox.backend, "settings": self.settings,
+                              provenance={"clawgym": clawgym.__version__, "backend": self.sandbox.backend, "harness": self.harness,
+                                          "settings": self.settings,
                                           "task_hash": self.task.content_hash()[:16], **notes}, archive=archive)
         finally:
             shutil.rmtree(self._tmp, ignore_errors=True)
 
 def run_episode(task:Task, policy, sample:int=0, base_seed:int=0, budget:Budget|None=None, backend:str="auto",
                 profile:str="full", judge=None, keep_workspace=None,
-                archive_dir=None) -> Trajectory: # a run's workspaces/ folder: the final workspace is archived there (`archive_name`)
+                archive_dir=None, # a run's workspaces/ folder: the final workspace is archived there (`archive_name`)
+                harness:str="compact", # compact | openclaw
+                strict_checkers:bool|None=None) -> Trajectory: # see `Episode.finish`
     "Run `policy` (a Policy or spec) on `task` to the end and return the verified Trajectory."
     policy = make_policy(policy)
-    ep = Episode(task, policy.name, sample, base_seed, budget, backend, profile, model=policy.model, settings=policy.settings)
+    ep = Episode(task, policy.name, sample, base_seed, budget, backend, profile, model=policy.model, settings=policy.settings,
+                 harness=harness)
     while not ep.done:
         t = time.time()
         try: reply = policy.generate([ep.request()])[0]
         except Exception as e:
             ep.fail(f"{type(e).__name__}: {e}"); break
         ep.advance(reply, time.time() - t)
-    return ep.finish(judge=judge, keep_workspace=keep_workspace,
+    return ep.finish(judge=judge, keep_workspace=keep_workspace, strict_checkers=strict_checkers,
                      archive_to=Path(archive_dir) / archive_name(task.id, policy.name, sample) if archive_dir else None)

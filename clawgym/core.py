@@ -434,6 +434,11 @@ class Score(Record):
     @property
     def ok(self) -> bool: return self.status == "scored"
 
+    @property
+    def checker_failed(self) -> bool:
+        "Scored 0.0 because the task's own grader failed (foreign formats count that as 0, as their upstream runners do)."
+        return self.status == "scored" and "checker_failed" in self.reasons
+
 @dataclass
 class Step(Record):
     "Accounting for one agent turn: which tools it called, tokens, and where the time went."

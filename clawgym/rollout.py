@@ -84,20 +84,23 @@ def load_run(run) -> list[Trajectory]:
 
 # %% ../nbs/11_rollout.ipynb
 def summarize(trajs:list[Trajectory], policy:str="", backend:str="", wall_s:float=0.0) -> dict:
-    "The run summary: counts, mean score over scored episodes, exact zeros and ones."
+    "The run summary: counts, mean score over scored episodes, exact zeros and ones; `checker_failures` counts episodes a failing grader scored 0.0 (foreign formats)."
     scored = [t.score.value for t in trajs if t.score is not None and t.score.ok]
+    failures = sum(t.score is not None and t.score.checker_failed for t in trajs)
     return {"tasks": len({t.task_id for t in trajs}), "episodes": len(trajs), "scored": len(scored),
-            "errors": len(trajs) - len(scored), "mean_score": round(statistics.fmean(scored), 6) if scored else None,
+            "errors": len(trajs) - len(scored), "checker_failures": failures,
+            "mean_score": round(statistics.fmean(scored), 6) if scored else None,
             "exact_zero": sum(v == 0 for v in scored), "exact_one": sum(v == 1 for v in scored),
             "wall_s": round(wall_s, 3), "policy": policy, "backend": backend}
 
 # %% ../nbs/11_rollout.ipynb
-def _episode_job(task:Task, policy, sample:int, base_seed:int, budget:Budget, backend:str, archive_dir=None) -> str:
-    return run_episode(task, policy, sample, base_seed, budget, backend, archive_dir=archive_dir).to_json()
+def _episode_job(task:Task, policy, sample:int, base_seed:int, budget:Budget, backend:str, archive_dir=None,
+                 harness:str="compact", strict_checkers:bool|None=None) -> str:
+    return run_episode(task, policy, sample, base_seed, budget, backend, archive_dir=archive_dir, harness=harness,
+                       strict_checkers=strict_checkers).to_json()
 
 def _serial(jobs, policy:Policy, args:tuple) -> Iterator[Trajectory]:
-    base_seed, budget, backend, archive_dir = args
-    for t, s in jobs: yield run_episode(t, policy, s, base_seed, budget, backend, archive_dir=archive_dir)
+    for t, s in jobs: yield Trajectory.from_json(_episode_job(t, policy, s, *args))
 
 def _processes(jobs, policy, args:tuple, workers:int) -> Iterator[Trajectory]:
     # forkserver: workers start from a clean interpreter, not a copy of a parent holding threads or a model.
@@ -166,11 +169,12 @@ def _discard(ep:Episode):
     shutil.rmtree(ep._tmp, ignore_errors=True)
 
 def _batched(jobs, policy:Policy, args:tuple, concurrency:int, gather_s:float=GATHER_S) -> Iterator[Trajectory]:
-    base_seed, budget, backend, archive_dir = args
+    base_seed, budget, backend, archive_dir, harness, strict = args
     it, ready, busy = iter(jobs), [], set()  # ready: episodes waiting for the policy; busy: futures of starts, steps and finishes
-    def start(t, s): return Episode(t, policy.name, s, base_seed, budget, backend, model=policy.model, settings=policy.settings)
+    def start(t, s): return Episode(t, policy.name, s, base_seed, budget, backend, model=policy.model, settings=policy.settings,
+                                    harness=harness)
     def step(ep, reply, dt): ep.advance(reply, dt); return ep
-    def finish(ep): return ep.finish(archive_to=archive_dir / archive_name(ep.task.id, ep.policy_name, ep.sample))
+    def finish(ep): return ep.finish(archive_to=archive_dir / archive_name(ep.task.id, ep.policy_name, ep.sample), strict_checkers=strict)
     pool = ThreadPoolExecutor(max(1, concurrency), thread_name_prefix="episode")
     try:
         while True:
@@ -217,7 +221,9 @@ def run_tasks(tasks:list[Task], # the task set
               executor:str="process", # process | serial | ray; a batched policy always runs batched in this process
               ray_address:str|None=None, # Ray cluster address (HEAD_IP:6379, ray://...); None starts a local instance
               concurrency:int=8, # episodes at once under a batched policy
-              tasks_path=None) -> dict: # where `tasks` were loaded from, recorded in run.json so `clawgym rescore` finds them
+              tasks_path=None, # where `tasks` were loaded from, recorded in run.json so `clawgym rescore` finds them
+              harness:str="compact", # compact | openclaw: the system prompt and tools the agent sees
+              strict_checkers:bool|None=None) -> dict: # a failing grader is an error, not 0.0; None: strict for native tasks only
     "Run `policy` on every task `samples` times into the run folder `out`; resumes a partial run; returns the summary."
     if executor not in EXECUTORS: raise ValueError(f"unknown executor {executor!r}; choose one of {list(EXECUTORS)}")
     out, t0 = Path(out), time.time()
@@ -232,7 +238,8 @@ def run_tasks(tasks:list[Task], # the task set
     store_path = out / "trajectories.jsonl"
     config = {"policy": spec, "samples": samples, "base_seed": base_seed, "backend": backend, "budget": asdict(budget),
               "tasks": len(tasks), "tasks_path": str(Path(tasks_path).resolve()) if tasks_path else None,
-              "executor": mode, "workers": workers, "concurrency": concurrency, "clawgym": clawgym.__version__}
+              "executor": mode, "workers": workers, "concurrency": concurrency, "harness": harness,
+              "strict_checkers": strict_checkers, "clawgym": clawgym.__version__}
     if overwrite: store_path.unlink(missing_ok=True)
     elif (out / "run.json").exists() and store_path.exists():
         old = json.loads((out / "run.json").read_text())
@@ -242,7 +249,7 @@ def run_tasks(tasks:list[Task], # the task set
     store = TrajectoryStore(store_path)
     done = store.keys()
     jobs = [(t, s) for t in tasks for s in range(samples) if (t.id, pol.name, s) not in done]
-    args = (base_seed, budget, backend, out / "workspaces")  # final workspaces are archived there, for `clawgym rescore`
+    args = (base_seed, budget, backend, out / "workspaces", harness, strict_checkers)  # workspaces/: final workspaces, for `clawgym rescore`
     episodes = {"serial": lambda: _serial(jobs, pol, args), "process": lambda: _processes(jobs, policy, args, workers),
                 "ray": lambda: _ray(jobs, policy, args, workers, ray_address),
                 "batched": lambda: _batched(jobs, pol, args, concurrency)}[mode]()

@@ -20,6 +20,8 @@ import tempfile
 import threading
 import time
 import secrets
+import shlex
+import stat
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -143,16 +145,15 @@ _ETC_KEEP = ("alternatives", "bash.bashrc", "ca-certificates", "debian_version",
              "ld.so.conf", "ld.so.conf.d", "locale.alias", "localtime", "magic", "magic.mime", "mime.types", "nsswitch.conf",
              "os-release", "profile", "protocols", "python3", "services", "shells", "ssl/certs", "ssl/openssl.cnf", "terminfo",
              "timezone", "vim")
-_ETC_WRITE = {"passwd": "root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"
-                        "agent:x:{uid}:{uid}:agent:/root:/bin/bash\n",
-              "group": "root:x:0:\nnogroup:x:65534:\nagent:x:{uid}:\n", "hostname": "sandbox\n",
+_ETC_WRITE = {"passwd": "root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
+              "group": "root:x:0:\nnogroup:x:65534:\n", "hostname": "sandbox\n",
               "hosts": "127.0.0.1 localhost sandbox\n::1 localhost ip6-localhost ip6-loopback\n"}
 
 @functools.cache
-def _etc_dir(uid:int) -> Path:
-    "A private directory (made once per process and uid) holding the written `/etc` files, readable by the sandbox uid."
+def _etc_dir() -> Path:
+    "A private directory (made once per process) holding the written `/etc` files, readable by the sandbox uid."
     d = Path(tempfile.mkdtemp(prefix="clawgym-etc-", dir=scratch_root()))
-    for name, text in _ETC_WRITE.items(): (d/name).write_text(text.replace("{uid}", str(uid)))
+    for name, text in _ETC_WRITE.items(): (d/name).write_text(text)
     d.chmod(0o755)
     import atexit, multiprocessing.util
     atexit.register(shutil.rmtree, d, True)
@@ -185,11 +186,13 @@ _SECCOMP = _no_userns_filter()
 
 def _bwrap_args(binds:dict[str, Path], ro_binds:dict[str, Path], limits:Limits, workdir:str, env:dict[str, str],
                 drop:int|None, seccomp_fd:int|None) -> list[str]:
-    "The command line that runs a command in bwrap: `binds`/`ro_binds` map sandbox paths to host directories."
-    if drop is None: a = ["bwrap", "--unshare-all", "--unshare-user", "--disable-userns", "--uid", "0", "--gid", "0"]
-    else: a = ["bwrap", "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
-               "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_SETPCAP"]
-    a += ["--hostname", "sandbox", "--die-with-parent", "--new-session", "--ro-bind", "/usr", "/usr"]
+    "The command line that runs a command in bwrap: `binds`/`ro_binds` map sandbox paths to host directories (or open fds of them)."
+    # Inside, every command runs as uid 0 in a user namespace of its own, as OpenClaw runs in ClawGym's rootfs (reward
+    # scripts expect root and /root). As root, bwrap itself first drops to the unprivileged uid `drop`: the host sees
+    # that uid, so RLIMIT_NPROC counts the sandbox alone and nothing inside holds a real privilege.
+    a = [] if drop is None else ["setpriv", "--reuid", str(drop), "--regid", str(drop), "--clear-groups", "--inh-caps=-all",
+                                 "--bounding-set=-all", "--"]
+    a += ["bwrap", "--unshare-all", "--unshare-user", "--disable-userns", "--uid", "0", "--gid", "0", "--hostname", "sandbox", "--die-with-parent", "--new-session", "--ro-bind", "/usr", "/usr"]
     for n in _TOP_LINKS:
         p = f"/{n}"
         if os.path.islink(p): a += ["--symlink", os.readlink(p), p]
@@ -199,17 +202,16 @@ def _bwrap_args(binds:dict[str, Path], ro_binds:dict[str, Path], limits:Limits, 
           "--perms", "1777", "--size", size, "--tmpfs", "/root", "--perms", "0755", "--dir", "/var", "--symlink", "/tmp", "/var/tmp",
           "--perms", "0755", "--dir", "/etc"]
     for n in _etc_keep(): a += ["--ro-bind", f"/etc/{n}", f"/etc/{n}"]
-    etc = _etc_dir(0 if drop is None else drop)
+    etc = _etc_dir()
     for n in _ETC_WRITE: a += ["--ro-bind", str(etc/n), f"/etc/{n}"]
     for dest in sorted({p for d in [*binds, *ro_binds] for p in _parents(d)}): a += ["--perms", "0755", "--dir", dest]
-    for dest, host in binds.items(): a += ["--bind", str(host), dest]
-    for dest, host in ro_binds.items(): a += ["--ro-bind", str(host), dest]
+    for dest, host in binds.items(): a += ["--bind-fd", str(host), dest] if isinstance(host, int) else ["--bind", str(host), dest]
+    for dest, host in ro_binds.items(): a += ["--ro-bind-fd", str(host), dest] if isinstance(host, int) else ["--ro-bind", str(host), dest]
+    a += ["--remount-ro", "/"]  # root inside owns the sandbox's root folder: only /tmp, /root and the binds stay writable
     if seccomp_fd is not None: a += ["--seccomp", str(seccomp_fd)]
     a += ["--chdir", workdir, "--clearenv"]
     for k, v in env.items(): a += ["--setenv", k, v]
     a.append("--")
-    if drop is not None:
-        a += ["setpriv", "--reuid", str(drop), "--regid", str(drop), "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--"]
     return a
 
 def _parents(path:str) -> list[str]:
@@ -258,6 +260,15 @@ def _warn_no_isolation():
 
 def _under(path:str, root:str) -> bool: return path == root or path.startswith(root.rstrip("/") + "/")
 
+def _check_reachable(path:Path, uid:int):
+    "Refuse a folder the unprivileged bwrap (uid `uid`) cannot walk to: one of its parents is closed to others."
+    for parent in path.parents:
+        st = parent.stat()
+        if not st.st_mode & 0o001 and st.st_uid != uid:
+            raise ValueError(f"the sandbox runs as uid {uid}, which cannot reach {str(path)!r}: {str(parent)!r} is not searchable "
+                             f"by others (mode {stat.filemode(st.st_mode)}). Put the folder under one whose parents are (such as "
+                             f"/tmp or /dev/shm), or open it: chmod o+x {shlex.quote(str(parent))}")
+
 class Sandbox:
     "Runs shell commands against one workspace directory, isolated (bwrap) or not (subprocess), under `Limits`."
     def __init__(self, workspace, # host directory seen at `clawgym.core.MOUNT` inside the sandbox
@@ -276,6 +287,8 @@ class Sandbox:
         self.backend, self.limits = backend, limits or Limits()
         self.uid, self.gid = _sandbox_ids()
         self.binds = self._check_binds(binds or {})
+        if backend == "bwrap" and self.uid != os.geteuid():
+            for p in [self.workspace, *self.binds.values()]: _check_reachable(p, self.uid)
         self._owner = (self.workspace.stat().st_uid, self.workspace.stat().st_gid)
         self._procs, self._lock, self.closed = set(), threading.Lock(), False
         self._home, self._marker = None, secrets.token_hex(8)  # the marker finds a subprocess sandbox's escaped processes
@@ -327,16 +340,18 @@ def _spawn(self:Sandbox, command:str, wd:tuple[str, Path], env:dict[str, str], s
     if self.backend == "subprocess":
         env = {**env, "HOME": str(self._home), "TMPDIR": str(self._home), "CLAWGYM_SANDBOX": self._marker}
         return subprocess.Popen(["bash", "-c", command], cwd=wd[1], env=env, **kw)
-    sfd = None
+    sfd, fds = None, []
     if _SECCOMP is not None:  # bwrap reads the filter from a pipe; it is far smaller than a pipe's buffer
-        sfd, w = os.pipe(); os.write(w, _SECCOMP); os.close(w)
+        sfd, w = os.pipe(); os.write(w, _SECCOMP); os.close(w); fds.append(sfd)
     try:
-        args = _bwrap_args({MOUNT: self.workspace}, self.binds, self.limits, wd[0], {**env, "HOME": "/root"},
-                           self.uid if drop else None, sfd)
-        return subprocess.Popen(args + ["bash", "-c", command], cwd="/", env={"PATH": _PATH},
-                                pass_fds=() if sfd is None else (sfd,), **kw)
+        binds, ro = {MOUNT: self.workspace}, dict(self.binds)
+        if drop:  # the unprivileged bwrap may not be able to walk to these folders (a 0700 parent): hand it open fds instead
+            for d in (binds, ro):
+                for dest, host in d.items(): d[dest] = os.open(host, os.O_PATH | os.O_DIRECTORY); fds.append(d[dest])
+        args = _bwrap_args(binds, ro, self.limits, wd[0], {**env, "HOME": "/root"}, self.uid if drop else None, sfd)
+        return subprocess.Popen(args + ["bash", "-c", command], cwd="/", env={"PATH": _PATH}, pass_fds=tuple(fds), **kw)
     finally:
-        if sfd is not None: os.close(sfd)
+        for fd in fds: os.close(fd)
 
 # %% ../nbs/02_sandbox.ipynb
 def _kill(pid:int, group:bool=False):

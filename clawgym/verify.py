@@ -276,7 +276,8 @@ def verify(task:Task, workspace, # the final workspace folder on the host
            messages:list[dict]|None=None, # the episode's OpenAI-format messages, for checkers that read the transcript
            backend:str="auto", # sandbox backend for checker and reward code
            timeout:float|None=None, # seconds for checker / reward code; default min(120, task timeout)
-           judge:Judge|None=None) -> Score: # rubric judge; None leaves rubric rules unjudged
+           judge:Judge|None=None, # rubric judge; None leaves rubric rules unjudged
+           strict_checkers:bool|None=None) -> Score: # a failing grader is an error, not 0.0; None: strict for native tasks only
     "Verify the final `workspace` of an episode of `task` and return its Score."
     return _verify(task, workspace, messages, backend, timeout or float(min(120, task.meta.timeout_s)), judge)
 
