@@ -72,8 +72,10 @@ def _grade_child(checker:str, workspace:str, transcript, w:int, log_fd:int):
         with open(checker, encoding="utf-8") as f: src = f.read()
         exec(compile(src, checker, "exec"), ns)
         if not callable(ns.get("grade")): raise RuntimeError("the checker defines no grade(transcript, workspace_path) function")
-        scores, why = checker_contract(ns["grade"](transcript, workspace))
-        verdict = {"scores": scores} if why is None else {"error": why, "contract": True}
+        out = ns["grade"](transcript, workspace)
+        scores, why = checker_contract(out)
+        # bad_values: a dict whose values are not scores, which no runner reads as 0; a non-dict or empty dict is a plain failure
+        verdict = {"scores": scores} if why is None else {"error": why, "bad_values": isinstance(out, dict) and bool(out)}
     except SystemExit as e: verdict = {"error": f"the checker called sys.exit({e.code!r})"}
     except BaseException as e:
         traceback.print_exc()
@@ -137,7 +139,7 @@ def grade_forked(checker, # path of the checker's .py file (defines grade)
         if not isinstance(verdict, dict):
             out.append(evidence("error", error=f"checker crashed (exit {status}): {text.strip()[-300:] or 'no output'}", log=text))
         elif "scores" in verdict: out.append(evidence("scored", verdict["scores"], log=text))
-        else: out.append(evidence("error", error=verdict["error"], log=text) | {"contract": bool(verdict.get("contract"))})
+        else: out.append(evidence("error", error=verdict["error"], log=text) | {"bad_values": bool(verdict.get("bad_values"))})
     return out
 
 # %% ../nbs/03b_grading.ipynb

@@ -18,14 +18,16 @@ from typing import Callable, Iterable
 
 import yaml
 
-from .checks import vendor_source
+import clawgym
+from . import grading
 from .core import CATEGORIES, MOUNT, FileSpec, Task, TaskFormatError, check_relpath, write_jsonl
 from .workspace import workspace_files
 
 # %% auto 0
-__all__ = ['CLAWGYM_REWARD_COMMAND', 'REWARD_FORMAT', 'PINCH_AGGREGATION', 'JUDGE_LEVELS', 'MAX_SCAN_DEPTH', 'TaskSet',
-           'save_jsonl', 'load_jsonl', 'save_dir', 'load_dir', 'map_category', 'map_grading_type', 'sanitize_id',
-           'load_clawgym_task', 'save_clawgym', 'load_pinchbench', 'load_tasks', 'task_stats', 'format_stats_table']
+__all__ = ['CLAWGYM_REWARD_COMMAND', 'REWARD_FORMAT', 'GRADING_ASSETS', 'PINCH_AGGREGATION', 'JUDGE_LEVELS', 'MAX_SCAN_DEPTH',
+           'PINCH_GLOB', 'TaskSet', 'save_jsonl', 'load_jsonl', 'save_dir', 'load_dir', 'map_category',
+           'map_grading_type', 'sanitize_id', 'load_clawgym_task', 'save_clawgym', 'pinch_assets', 'pinch_weights',
+           'load_pinchbench', 'pinch_task_files', 'load_tasks', 'task_stats', 'format_stats_table']
 
 # %% ../nbs/04_tasks.ipynb
 def _read_tree(root:Path) -> dict[str, tuple[bytes, int]]:
@@ -187,8 +189,8 @@ def load_dir(root) -> list[Task]: # a folder of task folders, or one task folder
     return _collect([(str(d / "task.json"), "native", lambda d=d: _load_native_task(d)) for d in dirs], strict=True).tasks
 
 # %% ../nbs/04_tasks.ipynb
-CLAWGYM_REWARD_COMMAND = "bash reward/reward.sh"  # how a task read from ClawGym is scored: hidden reward/ copied in, then this
-REWARD_FORMAT = "clawgym.reward/1"  # marks a reward/task.json written by `save_clawgym`
+CLAWGYM_REWARD_COMMAND = f"bash {MOUNT}/reward/reward.sh"  # ClawGym's rollout: reward/ copied into the workspace, then this from /
+REWARD_FORMAT = grading.SPEC_FORMAT  # marks a reward/task.json written by `save_clawgym`: the grading core reads it
 
 _GRADING = {"code": "code", "automated": "code", "rule": "code", "rule_based": "code", "program": "code", "script": "code",
             "rubric": "rubric", "llm": "rubric", "llm_judge": "rubric", "judge": "rubric", "model": "rubric",
@@ -264,83 +266,7 @@ def _restore(spec:dict, ours:dict, kept:dict, src:str):
         meta["extra"] = {**meta.get("extra", {}), "clawgym": {"data_entry": unknown}}
 
 # %% ../nbs/04_tasks.ipynb
-_CHECK_PY = '''\
-"""Sub-scores of one clawgym task in ClawGym form, printed as one JSON object {name: score in [0, 1]}.
-
-Runs the task's declarative checks (clawgym_checks.py) and its Python checker, grade(transcript, workspace_path), over the
-workspace at $CLAWGYM_WORKSPACE (default /root/.openclaw/workspace). The transcript comes from the JSON file named by
-$CLAWGYM_TRANSCRIPT (an empty list when unset). Written by clawgym; any failure exits non-zero.
-"""
-import json
-import os
-import subprocess
-import sys
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-WORKSPACE = os.environ.get("CLAWGYM_WORKSPACE", "/root/.openclaw/workspace")
-
-
-def fail(msg):
-    sys.exit("check.py: " + msg)
-
-
-def main():
-    with open(os.path.join(HERE, "task.json"), encoding="utf-8") as f:
-        task = json.load(f)
-    scores = {}
-    if task.get("checks"):
-        res = subprocess.run([sys.executable, os.path.join(HERE, "clawgym_checks.py"), os.path.join(HERE, "checks.json"), WORKSPACE],
-                             capture_output=True, text=True)
-        if res.returncode != 0:
-            fail("the check library failed (exit %d): %s" % (res.returncode, res.stderr.strip()[-2000:]))
-        scores.update(json.loads(res.stdout.strip().splitlines()[-1]))
-    if task.get("checker"):
-        path = os.environ.get("CLAWGYM_TRANSCRIPT")
-        transcript = []
-        if path:
-            with open(path, encoding="utf-8") as f:
-                transcript = json.load(f)
-        ns = {"__name__": "clawgym_checker"}
-        exec(compile(task["checker"], "checker", "exec"), ns)
-        result = ns["grade"](transcript, WORKSPACE)
-        if not isinstance(result, dict):
-            fail("grade() must return a dict of sub-scores, got %r" % (result,))
-        for name, value in result.items():
-            if name in scores:
-                fail("the checker's sub-score %r has the name of a declarative check" % (name,))
-            scores[name] = value
-    for name, value in scores.items():
-        if isinstance(value, bool):
-            scores[name] = value = float(value)
-        if not isinstance(value, (int, float)) or not 0 <= value <= 1:
-            fail("sub-score %r = %r is not a number in [0, 1]" % (name, value))
-    print(json.dumps(scores))
-
-
-main()
-'''
-
-_REWARD_SH = '''\
-#!/usr/bin/env bash
-# Reward of one clawgym task in ClawGym form: check.py prints the sub-scores as JSON, and the last line printed here is their
-# weighted mean (weights of the declarative checks from task.json, 1 for the checker's). Any failure stops the script with a
-# non-zero status before a number is printed, so a crash never reads as a score. Written by clawgym.
-set -euo pipefail
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-scores="$(python3 "$here/check.py")"
-printf '%s\\n' "$scores"
-python3 - "$here/task.json" "$scores" <<'PY'
-import json, sys
-with open(sys.argv[1], encoding="utf-8") as f:
-    task = json.load(f)
-scores = json.loads(sys.argv[2])
-weights = {c.get("name") or c["kind"]: c.get("weight", 1.0) for c in task.get("checks", [])}
-total = sum(weights.get(k, 1.0) for k in scores)
-if total <= 0:
-    sys.exit("reward.sh: no sub-scores with a positive weight; nothing to average")
-print(round(sum(weights.get(k, 1.0) * v for k, v in scores.items()) / total, 6))
-PY
-'''
+GRADING_ASSETS = Path(clawgym.__file__).parent / "assets" / "grading"  # reward.sh and Harbor's test.sh, shipped as package files
 
 # %% ../nbs/04_tasks.ipynb
 def _reward_files(t:Task, files:dict) -> dict[str, tuple[bytes, int]]:
@@ -355,11 +281,12 @@ def _reward_files(t:Task, files:dict) -> dict[str, tuple[bytes, int]]:
     if not (t.checks or t.checker): raise TaskFormatError("the task is judged by its rubric alone; a ClawGym reward.sh can only compute code checks", "aggregation.mode", t.id)
     d = t.to_dict()
     originals = {p: hashlib.sha256(data).hexdigest() for p, (data, _) in files.items()}  # what `file_unchanged` compares against
-    spec = {"format": REWARD_FORMAT, "id": t.id, "outputs": t.workspace.outputs,
-            **{k: d[k] for k in ("checks", "checker", "rubric", "aggregation", "reference", "meta") if k in d}}
-    return {"task.json": (_dump_json(spec), 0o644), "checks.json": (_dump_json({"checks": d.get("checks", []), "originals": originals}), 0o644),
-            "clawgym_checks.py": (vendor_source().encode("utf-8"), 0o644),
-            "check.py": (_CHECK_PY.encode("utf-8"), 0o644), "reward.sh": (_REWARD_SH.encode("utf-8"), 0o755)}
+    spec = {"format": REWARD_FORMAT, "id": t.id, "checks": d.get("checks", []), "originals": originals,
+            "checker": "checker.py" if t.checker else None, "aggregation": t.aggregation.to_dict(), "timeout": float(min(120, t.meta.timeout_s)),
+            "outputs": t.workspace.outputs, **{k: d[k] for k in ("rubric", "reference", "meta") if k in d}}
+    out = {name: (data, 0o644) for name, data in grading.core_files().items()}
+    if t.checker: out["checker.py"] = (t.checker.encode("utf-8"), 0o644)
+    return out | {"task.json": (_dump_json(spec), 0o644), "reward.sh": ((GRADING_ASSETS / "reward.sh").read_bytes(), 0o755)}
 
 def _data_entry(t:Task, files:dict) -> tuple[dict, dict]:
     "data_entry.json for `t` and its input files, relative to input_mount_dir (original ClawGym values kept when unchanged)."
@@ -417,7 +344,7 @@ def _sections(body:str) -> dict[str, str]:
     return {k: re.sub(r"(\s*^-{3,}\s*)+\Z", "", v.strip(), flags=re.M).strip() for k, v in out.items()}
 
 # %% ../nbs/04_tasks.ipynb
-def _pinch_file(i:int, e, assets:Path, tid:str, src:str) -> FileSpec:
+def _pinch_file(i:int, e, assets:list, tid:str, src:str) -> FileSpec:
     "One workspace_files entry: {source, dest} from the assets folder or inline {path, content}."
     where = f"workspace_files[{i}]"
     if not isinstance(e, dict): raise TaskFormatError(f"expected {{source, dest}} or {{path, content}}, got {e!r:.80}", where, tid, src)
@@ -429,14 +356,30 @@ def _pinch_file(i:int, e, assets:Path, tid:str, src:str) -> FileSpec:
         check_relpath(source, f"{where}.source")
         dest = check_relpath(dest, f"{where}.dest")
     except TaskFormatError as err: raise TaskFormatError(err.message, err.field, tid, src) from None
-    tried = [assets / tid / source, assets / source]
+    tried = [p for a in assets for p in (a / source, a / tid / source)]
     for p in tried:
         if p.is_file(): return FileSpec.from_bytes(dest, p.read_bytes(), p.stat().st_mode & 0o7777)
-    raise TaskFormatError(f"asset {source!r} not found (looked for {', '.join(map(str, tried))}); add it or pass assets_dir=", f"{where}.source", tid, src)
+    raise TaskFormatError(f"task {tid}: its asset {source!r} is missing (looked for {', '.join(map(str, tried))}); add the file or "
+                          "pass assets_dir=", f"{where}.source", tid, src)
+
+def pinch_assets(path:Path, assets_dir=None) -> list[Path]:
+    "Where a PinchBench task file's assets are looked for: `assets_dir`, else `assets/` beside `tasks/` (the repository layout), then beside the file."
+    if assets_dir is not None: return [Path(assets_dir)]
+    return [path.parent.parent / "assets", path.parent / "assets"] if path.parent.name == "tasks" else [path.parent / "assets"]
+
+def pinch_weights(fm:dict, tid:str, src:str) -> tuple[float, float]:
+    "(automated, judge) weights of a hybrid task: the task's `grading_weights`, else 0.5/0.5, as PinchBench combines them."
+    w = fm.get("grading_weights")
+    if w is None: return 0.5, 0.5
+    if not isinstance(w, dict): raise TaskFormatError(f"expected {{automated, llm_judge}}, got {w!r:.80}", "grading_weights", tid, src)
+    a, j = w.get("automated", 0.5), w.get("llm_judge", 0.5)
+    if not all(isinstance(x, (int, float)) and not isinstance(x, bool) and x >= 0 for x in (a, j)):
+        raise TaskFormatError(f"weights must be numbers >= 0, got {w!r:.80}", "grading_weights", tid, src)
+    return (float(a), float(j)) if a + j > 0 else (0.5, 0.5)
 
 def load_pinchbench(path, # the task .md file
-                    assets_dir=None) -> Task: # where `source` entries are found; default `assets/` beside the file
-    "Read one PinchBench task file; assets come from `assets_dir` (default: `assets/` beside the file)."
+                    assets_dir=None) -> Task: # where `source` entries are found; default `pinch_assets`
+    "Read one PinchBench task file; assets come from `assets_dir`, else `assets/` beside `tasks/`, else `assets/` beside the file."
     path = Path(path); src = str(path)
     m = _FRONT.match(path.read_text(encoding="utf-8"))
     if not m: raise TaskFormatError("no YAML front matter: the file must start with a '---' line and close it with another", source=src)
@@ -460,17 +403,18 @@ def load_pinchbench(path, # the task .md file
     judge = secs.pop("llm judge rubric", (None, ""))[1]
     entries = fm.get("workspace_files") or []
     if not isinstance(entries, list): raise TaskFormatError(f"expected a list, got {type(entries).__name__}", "workspace_files", tid, src)
-    assets = Path(assets_dir) if assets_dir is not None else path.parent / "assets"
-    files = [_pinch_file(i, e, assets, tid, src) for i, e in enumerate(entries)]
+    files = [_pinch_file(i, e, pinch_assets(path, assets_dir), tid, src) for i, e in enumerate(entries)]
     kept_fm = {k: v for k, v in fm.items() if k != "workspace_files"}
     kept_fm["workspace_files"] = [{k: v for k, v in e.items() if k != "content"} for e in entries]
     extra = {"front_matter": kept_fm,
              "expected_behavior": secs.pop("expected behavior", (None, ""))[1],
              "grading_criteria": secs.pop("grading criteria", (None, ""))[1],
              "sections": {k: v for k, v in secs.values()}}
-    spec = {"id": tid, "instruction": prompt, "workspace": {"files": files}, "checker": checker,
+    auto_w, judge_w = pinch_weights(fm, tid, src)
+    # The workspace is the task's files alone: PinchBench writes nothing else (OpenClaw's own seeding is the harness's job)
+    spec = {"id": tid, "instruction": prompt, "workspace": {"files": files, "openclaw": False}, "checker": checker,
             "rubric": [{"name": "judge", "file_path": "", "criteria": judge, "levels": JUDGE_LEVELS}] if judge else [],
-            "aggregation": {"mode": PINCH_AGGREGATION[grading]},
+            "aggregation": {"mode": PINCH_AGGREGATION[grading], "code_weight": auto_w, "rubric_weight": judge_w},
             "meta": {"category": map_category(fm.get("category", "")), "grading_type": grading, "source_format": "pinchbench",
                      "extra": {"pinchbench": extra}}}
     if "timeout_seconds" in fm: spec["meta"]["timeout_s"] = fm["timeout_seconds"]
@@ -482,12 +426,34 @@ def _is_pinchbench(p:Path) -> bool:
 
 MAX_SCAN_DEPTH = 3  # how many folder levels `load_tasks` descends looking for task collections
 
+PINCH_GLOB = "task_*.md"  # the task files PinchBench's loader reads in a folder (TASK_TEMPLATE.md is not one)
+
+def pinch_task_files(folder:Path) -> list[Path]:
+    "A PinchBench tasks folder's task files: those `tasks/manifest.yaml` lists when there is one, else every task_*.md, sorted."
+    man = folder / "manifest.yaml"
+    if not man.is_file(): return sorted(folder.glob(PINCH_GLOB))
+    try: doc = yaml.safe_load(man.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e: raise TaskFormatError(f"not valid YAML: {e}", "manifest", source=str(man)) from None
+    items = doc.get("tasks") if isinstance(doc, dict) else doc
+    if not isinstance(items, list): raise TaskFormatError("expected a list of task files (or {tasks: [...]})", "tasks", source=str(man))
+    files = []
+    for i, it in enumerate(items):
+        name = it.get("file") or it.get("id") if isinstance(it, dict) else it
+        if not isinstance(name, str) or not name: raise TaskFormatError(f"entry {i} must name a task file, got {it!r:.80}", f"tasks[{i}]", source=str(man))
+        files.append(folder / (name if name.endswith(".md") else name + ".md"))
+    return files
+
 def _entries(path:Path, assets_dir, depth:int=0) -> list:
     "The (source, format, loader) entries found at `path`, descending up to MAX_SCAN_DEPTH folder levels."
     if path.is_file():
         if path.suffix == ".jsonl": return [(src, "jsonl", fn) for src, fn in _jsonl_entries(path)]
-        if path.suffix == ".md" and (depth == 0 or _is_pinchbench(path)): return [(str(path), "pinchbench", lambda: load_pinchbench(path, assets_dir))]
+        if path.suffix == ".md" and (depth == 0 or (path.match(PINCH_GLOB) and _is_pinchbench(path))):
+            return [(str(path), "pinchbench", lambda: load_pinchbench(path, assets_dir))]
         return []
+    if (path / "tasks").is_dir() and pinch_task_files(path / "tasks"):  # a PinchBench repository: tasks/ with assets/ beside it
+        return [(str(p), "pinchbench", lambda p=p: load_pinchbench(p, assets_dir)) for p in pinch_task_files(path / "tasks")]
+    if path.name == "tasks" and (path / "manifest.yaml").is_file():
+        return [(str(p), "pinchbench", lambda p=p: load_pinchbench(p, assets_dir)) for p in pinch_task_files(path)]
     if (path / "data_entry.json").is_file(): return [(str(path / "data_entry.json"), "clawgym", lambda: load_clawgym_task(path))]
     if (path / "task.json").is_file(): return [(str(path / "task.json"), "native", lambda: _load_native_task(path))]
     if depth >= MAX_SCAN_DEPTH: return []

@@ -5,9 +5,10 @@
 # %% ../nbs/07_verify.ipynb 3
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
-import math
+import os
 import re
 import shlex
 import shutil
@@ -15,59 +16,78 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .checks import SANDBOX_KINDS, Workspace, run_checks, vendor_source
+from . import grading
+from .checks import SANDBOX_KINDS, Workspace, run_checks
 from .core import MOUNT, Score, Task, scratch_root
 from .sandbox import Limits, Sandbox, default_backend
 from .workspace import workspace_files, materialize
 
 # %% auto 0
-__all__ = ['HIDDEN_MOUNT', 'JUDGE_PROMPT', 'openclaw_transcript', 'CodeEvidence', 'run_checker', 'run_sandbox_checks',
-           'run_reward', 'parse_judge_answer', 'chat_completer', 'Judgement', 'Judge', 'aggregate', 'originals_of',
-           'verify', 'run_checker_many', 'verify_many']
+__all__ = ['HIDDEN_MOUNT', 'SESSION_CWD', 'REWARD_ENV', 'JUDGE_PROMPT', 'openclaw_transcript', 'CodeEvidence', 'run_checker_many',
+           'run_checker', 'run_sandbox_checks', 'reward_payload', 'run_reward', 'parse_judge_answer', 'chat_completer',
+           'Judgement', 'Judge', 'aggregate', 'originals_of', 'strict_for', 'verify', 'verify_many']
 
 # %% ../nbs/07_verify.ipynb
 HIDDEN_MOUNT = "/root/.openclaw/hidden"  # where hidden verifier files appear inside the verification sandbox
 
 # %% ../nbs/07_verify.ipynb
-def openclaw_transcript(messages:list[dict]) -> list[dict]:
-    "OpenAI chat messages -> the OpenClaw session events that PinchBench/ClawGym `grade(transcript, ...)` functions read."
-    events = []
-    for m in messages:
+SESSION_CWD = MOUNT  # the working directory a session header records
+
+def _stamp(ms:int) -> str:
+    return datetime.datetime.fromtimestamp(ms / 1000, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+def _content(m:dict) -> list:
+    "The OpenClaw content items of one OpenAI message: text, then tool calls."
+    c = m.get("content")
+    items = [{"type": "text", "text": c}] if isinstance(c, str) and c else [i for i in c if isinstance(i, dict)] if isinstance(c, list) else []
+    for tc in m.get("tool_calls") or []:
+        fn = tc.get("function", {})
+        try: args = json.loads(fn.get("arguments") or "{}")
+        except json.JSONDecodeError: args = {"_raw": fn.get("arguments")}
+        items.append({"type": "toolCall", "id": tc.get("id", ""), "name": fn.get("name", ""), "arguments": args})
+    return items
+
+def openclaw_transcript(messages:list[dict], # OpenAI-format chat messages of one episode
+                        start_ms:int=0, # the session's start, unix ms (entries are 1 ms apart)
+                        session_id:str="clawgym-episode") -> list[dict]:
+    "The episode as the lines of an OpenClaw session file: a `session` header, then one `message` entry per message."
+    out = [{"type": "session", "version": 3, "id": session_id, "timestamp": _stamp(start_ms), "cwd": SESSION_CWD}]
+    parent = None
+    for i, m in enumerate(m for m in messages if m.get("role") != "system"):  # the system prompt is not a session entry
+        ms, eid = start_ms + i + 1, f"{i + 1:08x}"
         role = m.get("role")
         if role == "tool":
-            events.append({"type": "message", "message": {"role": "toolResult", "toolCallId": m.get("tool_call_id", ""),
-                           "toolName": m.get("name", ""), "content": [{"type": "text", "text": str(m.get("content") or "")}]}})
-            continue
-        content = [{"type": "text", "text": m["content"]}] if isinstance(m.get("content"), str) and m["content"] else []
-        for tc in m.get("tool_calls") or []:
-            fn = tc.get("function", {})
-            try: args = json.loads(fn.get("arguments") or "{}")
-            except json.JSONDecodeError: args = {"_raw": fn.get("arguments")}
-            content.append({"type": "toolCall", "id": tc.get("id", ""), "name": fn.get("name", ""), "arguments": args})
-        events.append({"type": "message", "message": {"role": role, "content": content}})
-    return events
+            msg = {"role": "toolResult", "toolCallId": m.get("tool_call_id", ""), "toolName": m.get("name", ""),
+                   "content": [{"type": "text", "text": str(m.get("content") or "")}],
+                   "isError": str(m.get("content") or "").startswith("error:"), "timestamp": ms}
+        else: msg = {"role": role, "content": _content(m), "timestamp": ms}
+        out.append({"type": "message", "id": eid, "parentId": parent, "timestamp": _stamp(ms), "message": msg})
+        parent = eid
+    return out
 
 # %% ../nbs/07_verify.ipynb
-_CHECKER_RUNNER = '''
-import json, sys
-hidden, workspace = sys.argv[1], sys.argv[2]
-sys.path.insert(0, hidden)
-from checker import grade
-with open(hidden + "/transcript.json", encoding="utf-8") as f: transcript = json.load(f)
-out = grade(transcript, workspace)
-print("CLAWGYM_SCORES " + json.dumps(out, default=str))
-'''
-
 @dataclass
 class CodeEvidence:
-    "Sub-scores from a checker or reward script, or why there are none."
+    "Sub-scores from a checker or reward script, or why there are none (see `clawgym.grading.evidence`)."
     scores: dict  # name -> score in [0, 1]
     status: str = "scored"  # scored | error | timeout
     error: str | None = None
     log: str = ""  # the tail of what the verifier printed
+    failed: str | None = None  # set when a failing grader counts as 0.0 (foreign formats): why it failed
+    ran: bool = True  # False when the grader could not even be judged to have run (sandbox trouble, bad values, a timeout)
 
-def _finite01(v) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and 0 <= v <= 1
+    @classmethod
+    def of(cls, ev:dict): return cls(ev["scores"], ev["status"], ev["error"], ev.get("log", ""), ev.get("failed"), not ev.get("bad_values"))
+
+    def as_dict(self) -> dict: return grading.evidence(self.status, self.scores, self.error, self.log, self.failed)
+
+    def lenient(self, name:str) -> CodeEvidence: # the sub-score the 0.0 is recorded under
+        "As foreign formats grade: a grader that ran and failed scores 0.0, marked `failed`; timeouts and bad values stay errors."
+        if self.status != "error" or not self.ran: return self
+        return CodeEvidence({name: 0.0}, "scored", None, self.log, self.error)
+
+def _core_files() -> dict:
+    return {name: (data, 0o644) for name, data in grading.core_files().items()}
 
 def _in_sandbox(workspace, # a folder, copied as the workspace; or a list of folders, copied to `ws0`, `ws1`, ... inside it
                 hidden_files:dict, command, backend:str, timeout:float, output_bytes:int=200_000):
@@ -91,55 +111,88 @@ def _in_sandbox(workspace, # a folder, copied as the workspace; or a list of fol
         with Sandbox(ws, backend=backend, limits=limits) as sb:  # no mounts without bwrap: the real paths are passed instead
             return sb.run(f"cd {shlex.quote(str(hidden))} && " + command(str(ws), str(hidden)))
 
-def _checker_evidence(returncode:int, stdout:str, stderr:str, timed_out:bool, timeout:float) -> CodeEvidence:
-    "Turn what a checker run printed into CodeEvidence: scores, or an error/timeout that says why there are none."
-    log = (stdout + stderr)[-2000:]
-    if timed_out: return CodeEvidence({}, "timeout", f"checker ran past {timeout:g}s", log)
-    lines = [l for l in stdout.splitlines() if l.startswith("CLAWGYM_SCORES ")]
-    if returncode != 0 or not lines:
-        return CodeEvidence({}, "error", f"checker crashed (exit {returncode}): {stderr.strip()[-300:] or 'no output'}", log)
-    try: out = json.loads(lines[-1].removeprefix("CLAWGYM_SCORES "))
-    except json.JSONDecodeError as e: return CodeEvidence({}, "error", f"checker output is not JSON: {e}", log)
-    if not isinstance(out, dict) or not out: return CodeEvidence({}, "error", f"grade() must return a non-empty dict of scores, got {str(out)[:120]}", log)
-    bad = {k: v for k, v in out.items() if not _finite01(v)}
-    if bad: return CodeEvidence({}, "error", f"grade() returned values outside [0, 1]: {str(bad)[:200]}", log)
-    return CodeEvidence({str(k): float(v) for k, v in out.items()}, log=log)
+def _last_json(r, what:str):
+    "The JSON on the last line a core command printed, or the error that stopped it."
+    try: return json.loads(r.stdout.strip().splitlines()[-1]), None
+    except (IndexError, json.JSONDecodeError):
+        return None, f"{what} failed (exit {r.returncode}): {(r.stderr or r.stdout or r.error or '').strip()[-300:] or 'no output'}"
+
+# %% ../nbs/07_verify.ipynb
+def run_checker_many(task:Task, items:list[tuple], # (workspace, transcript) pairs; transcripts in OpenClaw session form
+                     backend:str="auto", timeout:float=60.0) -> list[CodeEvidence]:
+    "Run the task's checker on several workspaces in one sandbox, each graded in its own forked process with its own time limit."
+    files = _core_files() | {"checker.py": (task.checker.encode(), 0o644)}
+    files |= {f"transcript{i}.json": (json.dumps(tr or []).encode(), 0o644) for i, (_, tr) in enumerate(items)}
+    def command(ws, hidden):
+        pairs = " ".join(f"{shlex.quote(f'{ws}/ws{i}')} {hidden}/transcript{i}.json" for i in range(len(items)))
+        return f"python3 {hidden}/{grading.GRADING_FILE} checker {hidden}/checker.py {timeout:g} {pairs}"
+    r = _in_sandbox([ws for ws, _ in items], files, command, backend, timeout * len(items) + 10, output_bytes=200_000 * len(items))
+    if r.timed_out: return [CodeEvidence({}, "timeout", f"checker ran past {timeout:g}s", ran=False) for _ in items]
+    out, err = _last_json(r, "the checker runner")
+    if err or not isinstance(out, list) or len(out) != len(items): return [CodeEvidence({}, "error", err or "the checker runner gave a wrong answer", ran=False) for _ in items]
+    return [CodeEvidence.of(e) for e in out]
 
 def run_checker(task:Task, workspace, transcript:list|None=None, backend:str="auto", timeout:float=60.0) -> CodeEvidence:
     "Run the task's Python `grade(transcript, workspace_path)` in a fresh sandbox; its dict values become sub-scores."
-    files = {"checker.py": (task.checker.encode(), 0o644),
-             "transcript.json": (json.dumps(transcript or []).encode(), 0o644),
-             "run_checker.py": (_CHECKER_RUNNER.encode(), 0o644)}
-    r = _in_sandbox(workspace, files, lambda ws, hidden: f"python3 {hidden}/run_checker.py {shlex.quote(hidden)} {shlex.quote(ws)}", backend, timeout)
-    return _checker_evidence(r.returncode, r.stdout, r.stderr, r.timed_out, timeout)
+    return run_checker_many(task, [(workspace, transcript)], backend, timeout)[0]
 
 def run_sandbox_checks(specs:list[dict], workspace, originals:dict, backend:str="auto", timeout:float=60.0) -> list[dict]:
-    "Run checks that execute the agent's code (SANDBOX_KINDS) with the vendored check library inside a fresh sandbox."
-    files = {"clawgym_checks.py": (vendor_source().encode(), 0o644),
-             "checks.json": (json.dumps({"checks": specs, "originals": originals}).encode(), 0o644)}
-    r = _in_sandbox(workspace, files, lambda ws, hidden: f"python3 {hidden}/clawgym_checks.py --full --allow-exec {hidden}/checks.json {shlex.quote(ws)}",
+    "Run checks that execute the agent's code (SANDBOX_KINDS) with the grading core inside a fresh sandbox."
+    files = _core_files() | {"checks.json": (json.dumps({"checks": specs, "originals": originals}).encode(), 0o644)}
+    r = _in_sandbox(workspace, files, lambda ws, hidden: f"python3 {hidden}/{grading.GRADING_FILE} checks --allow-exec {hidden}/checks.json {shlex.quote(ws)}",
                     backend, timeout)
     fail = lambda why: [{"name": c.get("name") or c["kind"], "kind": c["kind"], "score": None, "status": "error", "reason": why,
                          "weight": c.get("weight", 1.0), "hard": bool(c.get("hard", False))} for c in specs]
     if r.timed_out: return fail(f"sandboxed checks ran past {timeout:g}s")
-    try: return json.loads(r.stdout.strip().splitlines()[-1])
-    except (IndexError, json.JSONDecodeError): return fail(f"sandboxed checks failed (exit {r.returncode}): {(r.stderr or r.stdout).strip()[-300:]}")
+    out, err = _last_json(r, "sandboxed checks")
+    return fail(err) if err else out
 
-def run_reward(task:Task, workspace, backend:str="auto", timeout:float=60.0) -> CodeEvidence:
-    "Run the task's hidden `reward_command` (e.g. ClawGym `bash reward/reward.sh`); the last stdout line is the score."
+# %% ../nbs/07_verify.ipynb
+REWARD_ENV = {"HOME": "/root", "LC_ALL": "C.UTF-8", "OPENCLAW_REWARD_PAYLOAD": f"{MOUNT}/{grading.PAYLOAD_FILE}"}
+
+def reward_payload(task:Task, messages:list[dict]|None) -> dict:
+    "The payload ClawGym's rollout hands its reward scripts: the final reply, the task's metadata, the session transcript."
+    final = next((m.get("content") for m in reversed(messages or []) if m.get("role") == "assistant" and isinstance(m.get("content"), str)), "")
+    md = task.meta.extra.get("clawgym", {}).get("data_entry", {}).get("metadata")
+    if not isinstance(md, dict): md = {"category": task.meta.category, "grading_type": task.meta.grading_type}
+    return {"final_message": (final or "").strip(), "metadata": md, "transcript": openclaw_transcript(messages or [])}
+
+def _place(ws:Path, rel:str, data:bytes, mode:int):
+    "Write a hidden file into the workspace copy at `rel`, replacing whatever the agent left on the way."
+    top = ws / rel.split("/")[0]
+    if top.is_symlink() or (top.exists() and not top.is_dir()): top.unlink()
+    p = ws / rel
+    for parent in list(p.parents)[::-1]:
+        if ws in parent.parents and (parent.is_symlink() or (parent.exists() and not parent.is_dir())): parent.unlink()
+    p.parent.mkdir(parents=True, exist_ok=True)
+    if p.is_symlink() or p.is_file(): p.unlink()
+    elif p.is_dir(): shutil.rmtree(p)
+    p.write_bytes(data); p.chmod(mode | 0o444)
+
+def run_reward(task:Task, workspace, messages:list[dict]|None=None, backend:str="auto", timeout:float=120.0) -> CodeEvidence:
+    "Run the task's hidden `reward_command` the way ClawGym's rollout does; the last non-empty stdout line is the score."
     if (default_backend() if backend == "auto" else backend) != "bwrap":
         return CodeEvidence({}, "error", "hidden reward scripts hard-code /root/.openclaw/workspace, which only the bwrap backend "
-                            "provides; install bubblewrap (apt-get install bubblewrap) to verify this task")
-    files = {f.path: (f.data(), f.mode) for f in task.hidden}
-    r = _in_sandbox(workspace, files, lambda ws, hidden: task.reward_command, backend, timeout)
+                            "provides; install bubblewrap (apt-get install bubblewrap) to verify this task", ran=False)
+    with tempfile.TemporaryDirectory(prefix="clawgym-reward-", dir=scratch_root()) as tmp:
+        os.chmod(tmp, 0o711)
+        ws = Path(tmp) / "ws"
+        shutil.copytree(workspace, ws, symlinks=True)
+        for top in {f.path.split("/")[0] for f in task.hidden}:  # upstream replaces reward/ whole
+            if (ws / top).is_dir() and not (ws / top).is_symlink(): shutil.rmtree(ws / top)
+        for f in task.hidden: _place(ws, f.path, f.data(), f.mode)
+        _place(ws, grading.PAYLOAD_FILE, json.dumps(reward_payload(task, messages)).encode(), 0o644)
+        with Sandbox(ws, backend="bwrap", limits=Limits(wall_s=timeout, cpu_s=int(timeout), output_bytes=200_000)) as sb:
+            r = sb.run(f"cd / && {task.reward_command}", env=REWARD_ENV)
     log = (r.stdout + r.stderr)[-2000:]
-    if r.timed_out: return CodeEvidence({}, "timeout", f"reward command ran past {timeout:g}s", log)
-    lines = r.stdout.strip().splitlines()
-    last = lines[-1].strip() if lines else ""
-    try: v = float(last)
-    except ValueError: v = None
+    if r.timed_out: return CodeEvidence({}, "timeout", f"reward command ran past {timeout:g}s", log, ran=False)
+    if r.returncode is None: return CodeEvidence({}, "error", f"the reward sandbox did not start: {r.error}", log, ran=False)
+    lines = [l.strip() for l in r.stdout.splitlines() if l.strip()]
     if r.returncode != 0: return CodeEvidence({}, "error", f"reward command exited {r.returncode}: {(r.stderr or r.stdout).strip()[-300:]}", log)
-    if v is None or not _finite01(v): return CodeEvidence({}, "error", f"the last line of the reward output must be a number in [0, 1], got {last[:80]!r}", log)
+    try: v = float(lines[-1]) if lines else None
+    except ValueError: v = None
+    if v is None: return CodeEvidence({}, "error", f"the last line of the reward output must be a number, got {(lines or [''])[-1][:80]!r}", log)
+    if not grading.is_score(v): return CodeEvidence({}, "error", f"the reward {v!r} is outside [0, 1]", log, ran=False)
     return CodeEvidence({"reward": v}, log=log)
 
 # %% ../nbs/07_verify.ipynb
@@ -227,50 +280,28 @@ class Judge:
 
 # %% ../nbs/07_verify.ipynb
 def aggregate(task:Task, results:list[dict], evidence:list[CodeEvidence], judgements:dict|None=None) -> Score:
-    "Combine check results, checker/reward evidence and the judge's rule judgements into the task's final Score."
-    reasons = {r["name"]: r["reason"] for r in results}
-    subs = {r["name"]: r["score"] for r in results if r["status"] == "scored"}
-    errors = [f"{r['name']}: {r['reason']}" for r in results if r["status"] != "scored"]
+    "Combine check results, checker/reward evidence and the judge's rule judgements into the task's final Score (`grading.aggregate`)."
     judgements = judgements or {}
     judge_log = {k: {"prompt": j.prompt, "answers": j.answers, "samples": j.samples, "spread": j.spread} for k, j in judgements.items()}
+    failed = "; ".join(f"{k}: {j.reason}" for k, j in judgements.items() if j.score is None)
+    v = grading.aggregate(results, [e.as_dict() for e in evidence], task.aggregation.to_dict(),
+                          {k: j.score for k, j in judgements.items() if j.score is not None}, {r.name: r.weight for r in task.rubric},
+                          [r.name for r in task.rubric], failed or None)
+    reasons = v["reasons"]
     for k, j in judgements.items(): reasons[k] = j.reason + (f" (samples {j.samples}, spread {j.spread:g})" if len(j.samples) > 1 else "")
-    failed = [f"{k}: {j.reason}" for k, j in judgements.items() if j.score is None]
-    if failed: return Score(status="error", error="judge failed on rule " + "; ".join(failed)[:500], subscores=subs, reasons=reasons, judge=judge_log)
-    rubric_scores = {k: j.score for k, j in judgements.items()}
-    for ev in evidence:
-        if ev.status != "scored": return Score(status=ev.status, error=ev.error, subscores=subs, reasons=reasons)
-        subs.update(ev.scores)
-    if errors: return Score(status="error", error="check error: " + "; ".join(errors)[:500], subscores=subs, reasons=reasons)
-    weighted = [(r["weight"], r["score"]) for r in results] + [(1.0, v) for ev in evidence for v in ev.scores.values()]
-    total = sum(w for w, _ in weighted)
-    code = sum(w * s for w, s in weighted) / total if total > 0 else None
-    rubric = None
-    if rubric_scores:
-        wsum = sum(r.weight for r in task.rubric if r.name in rubric_scores)
-        rubric = sum(r.weight * rubric_scores[r.name] for r in task.rubric if r.name in rubric_scores) / wsum if wsum else None
-    elif task.rubric:
-        for rule in task.rubric: reasons[rule.name] = "not judged: no judge configured"
-    agg = task.aggregation
-    if agg.mode == "rubric_only" or code is None:
-        if rubric is None:
-            return Score(status="error", error="nothing to score: " + ("no judge configured for a rubric-graded task" if task.rubric else "no weighted checks"),
-                         subscores=subs, reasons=reasons)
-        value = rubric
-    elif rubric is None or agg.mode == "code_only": value = code
-    elif agg.mode == "mean": value = (code + rubric) / 2
-    else: value = (agg.code_weight * code + agg.rubric_weight * rubric) / (agg.code_weight + agg.rubric_weight)
-    failed_hard = [r["name"] for r in results if r["hard"] and r["score"] < 1]
-    if agg.gate and failed_hard:
-        value = min(value, agg.gate_cap)
-        reasons["gate"] = f"hard check(s) failed: {failed_hard}; score capped at {agg.gate_cap:g}"
-    return Score(value=round(min(1.0, max(0.0, value)), 6), code=None if code is None else round(code, 6),
-                 rubric=None if rubric is None else round(rubric, 6), subscores=subs, reasons=reasons,
-                 rubric_scores=rubric_scores, judge=judge_log)
+    if v["status"] != "scored":
+        return Score(status=v["status"], error=v["error"], subscores=v["subscores"], reasons=reasons, judge=judge_log if failed else {})
+    return Score(value=v["value"], code=v["code"], rubric=v["rubric"], subscores=v["subscores"], reasons=reasons,
+                 rubric_scores={k: j.score for k, j in judgements.items()}, judge=judge_log)
 
 # %% ../nbs/07_verify.ipynb
 def originals_of(task:Task) -> dict[str, str]:
     "sha256 of every file of the task's materialized workspace, by path."
     return {p: hashlib.sha256(data).hexdigest() for p, (data, _) in workspace_files(task).items()}
+
+def strict_for(task:Task, strict_checkers:bool|None=None) -> bool:
+    "Whether a failing grader is an error (native tasks, or when asked) or counts 0.0 as upstream runners count it (foreign formats)."
+    return task.meta.source_format == "native" if strict_checkers is None else bool(strict_checkers)
 
 def verify(task:Task, workspace, # the final workspace folder on the host
            messages:list[dict]|None=None, # the episode's OpenAI-format messages, for checkers that read the transcript
@@ -279,9 +310,10 @@ def verify(task:Task, workspace, # the final workspace folder on the host
            judge:Judge|None=None, # rubric judge; None leaves rubric rules unjudged
            strict_checkers:bool|None=None) -> Score: # a failing grader is an error, not 0.0; None: strict for native tasks only
     "Verify the final `workspace` of an episode of `task` and return its Score."
-    return _verify(task, workspace, messages, backend, timeout or float(min(120, task.meta.timeout_s)), judge)
+    return _verify(task, workspace, messages, backend, timeout or float(min(120, task.meta.timeout_s)), judge, strict_checkers)
 
-def _verify(task:Task, workspace, messages, backend:str, timeout:float, judge, checker:CodeEvidence|None=None) -> Score:
+def _verify(task:Task, workspace, messages, backend:str, timeout:float, judge, strict_checkers:bool|None=None,
+            checker:CodeEvidence|None=None) -> Score:
     "`verify`, with the checker's evidence already computed when `checker` is given."
     specs = [c.to_dict() for c in task.checks]
     originals = originals_of(task) if specs else {}
@@ -291,82 +323,18 @@ def _verify(task:Task, workspace, messages, backend:str, timeout:float, judge, c
     if boxed: by_name.update({r["name"]: r for r in run_sandbox_checks(boxed, workspace, originals, backend, timeout)})
     results = [by_name[c.get("name") or c["kind"]] for c in specs]
     evidence = []
-    if task.checker: evidence.append(checker or run_checker(task, workspace, openclaw_transcript(messages or []), backend, timeout))
-    if task.reward_command: evidence.append(run_reward(task, workspace, backend, timeout))
+    if task.checker: evidence.append(("checker", checker or run_checker(task, workspace, openclaw_transcript(messages or []), backend, timeout)))
+    if task.reward_command: evidence.append(("reward", run_reward(task, workspace, messages, backend, timeout)))
+    if not strict_for(task, strict_checkers): evidence = [(n, e.lenient(n)) for n, e in evidence]
     judgements = judge.judge(task, workspace, messages) if (judge is not None and task.rubric) else None
-    return aggregate(task, results, evidence, judgements)
+    return aggregate(task, results, [e for _, e in evidence], judgements)
 
 # %% ../nbs/07_verify.ipynb
-_CHECKER_BATCH_RUNNER = '''
-import json, os, sys, time, traceback
-import collections, csv, math, re, subprocess  # imported once here, so every forked grader starts with them loaded
-hidden, timeout, workspaces = sys.argv[1], float(sys.argv[2]), sys.argv[3:]
-sys.path.insert(0, hidden)
-def grade_one(i, workspace):
-    os.setpgid(0, 0)
-    code = 0
-    try:
-        from checker import grade
-        with open(f"{hidden}/transcript{i}.json", encoding="utf-8") as f: transcript = json.load(f)
-        out = grade(transcript, workspace)
-        print("CLAWGYM_SCORES " + json.dumps(out, default=str))
-    except SystemExit as e:
-        if isinstance(e.code, int) or e.code is None: code = e.code or 0
-        else: print(e.code, file=sys.stderr); code = 1
-    except BaseException: traceback.print_exc(); code = 1
-    sys.stdout.flush(); sys.stderr.flush()
-    os._exit(code)
-for i, workspace in enumerate(workspaces):
-    for stream in (sys.stdout, sys.stderr): print(f"CLAWGYM_BEGIN {i}", file=stream, flush=True)
-    pid = os.fork()
-    if pid == 0: grade_one(i, workspace)
-    deadline, status = time.monotonic() + timeout, None
-    while status is None:
-        done, st = os.waitpid(pid, os.WNOHANG)
-        if done: status = os.waitstatus_to_exitcode(st)
-        elif time.monotonic() > deadline:
-            os.killpg(pid, 9); os.waitpid(pid, 0); status = "timeout"
-        else: time.sleep(0.002)
-    try: os.killpg(pid, 9)  # whatever the grader left running
-    except ProcessLookupError: pass
-    print(f"CLAWGYM_END {i} {status}", flush=True)
-'''
-
-def _segments(text:str) -> dict[int, str]:
-    "Split the batch runner's output at its CLAWGYM_BEGIN markers: workspace index -> what was printed for it."
-    out, cur = {}, None
-    for line in text.splitlines(keepends=True):
-        m = re.match(r"CLAWGYM_BEGIN (\d+)\n?$", line)
-        if m: cur = int(m.group(1)); out[cur] = ""
-        elif cur is not None: out[cur] += line
-    return out
-
-def run_checker_many(task:Task, items:list[tuple], # (workspace, transcript) pairs; transcripts in OpenClaw event form
-                     backend:str="auto", timeout:float=60.0) -> list[CodeEvidence]:
-    "Run the task's checker on several workspaces in one sandbox, each graded in its own forked process with its own time limit."
-    files = {"checker.py": (task.checker.encode(), 0o644), "run_checker_many.py": (_CHECKER_BATCH_RUNNER.encode(), 0o644)}
-    files |= {f"transcript{i}.json": (json.dumps(tr or []).encode(), 0o644) for i, (_, tr) in enumerate(items)}
-    def command(ws, hidden):
-        paths = " ".join(shlex.quote(f"{ws}/ws{i}") for i in range(len(items)))
-        return f"python3 {hidden}/run_checker_many.py {shlex.quote(hidden)} {timeout:g} {paths}"
-    r = _in_sandbox([ws for ws, _ in items], files, command, backend, timeout * len(items) + 10, output_bytes=200_000 * len(items))
-    outs, errs = _segments(r.stdout), _segments(r.stderr)
-    evidence = []
-    for i in range(len(items)):
-        out, err = outs.get(i, ""), errs.get(i, "")
-        m = re.search(r"^CLAWGYM_END \d+ (\S+)$", out, re.M)
-        out = re.sub(r"^CLAWGYM_END \d+ \S+\n?", "", out, flags=re.M)
-        if m is None:  # the runner itself never finished this workspace: the sandbox ran out of time or crashed
-            evidence.append(_checker_evidence(r.returncode or 1, out, err or r.stderr[-300:], r.timed_out, timeout))
-        elif m.group(1) == "timeout": evidence.append(_checker_evidence(0, out, err, True, timeout))
-        else: evidence.append(_checker_evidence(int(m.group(1)), out, err, False, timeout))
-    return evidence
-
 def verify_many(task:Task, items:list[tuple], # (workspace, messages) pairs: final workspaces and their OpenAI-format messages
-                backend:str="auto", timeout:float|None=None, judge:Judge|None=None) -> list[Score]:
+                backend:str="auto", timeout:float|None=None, judge:Judge|None=None, strict_checkers:bool|None=None) -> list[Score]:
     "`verify` each (workspace, messages) of one task, running the task's checker for all of them in one sandbox."
     timeout = timeout or float(min(120, task.meta.timeout_s))
     batched = task.checker and not task.reward_command and len(items) > 1 and not any(c.kind in SANDBOX_KINDS for c in task.checks)
-    if not batched: return [_verify(task, ws, m, backend, timeout, judge) for ws, m in items]
+    if not batched: return [_verify(task, ws, m, backend, timeout, judge, strict_checkers) for ws, m in items]
     evidence = run_checker_many(task, [(ws, openclaw_transcript(m or [])) for ws, m in items], backend, timeout)
-    return [_verify(task, ws, m, backend, timeout, judge, ev) for (ws, m), ev in zip(items, evidence)]
+    return [_verify(task, ws, m, backend, timeout, judge, strict_checkers, ev) for (ws, m), ev in zip(items, evidence)]
