@@ -24,10 +24,11 @@ from typing import Callable
 
 import clawgym
 from .core import MOUNT, Score, Step, Task, ToolCall, Trajectory, check_relpath, scratch_root
+from .harness import check_harness, openclaw_system_prompt
 from .sandbox import Limits, Sandbox
 from .tools import ToolRunner
 from .verify import verify
-from .workspace import diff, materialize, snapshot
+from .workspace import diff, materialize, seed_bootstrap, snapshot
 
 # %% auto 0
 __all__ = ['POLICY_FACTORIES', 'POLICY_MODULES', 'ARCHIVE_CAP', 'TRUNCATED_MARKER', 'SYSTEM_PROMPT', 'Request', 'Reply', 'Policy',
@@ -243,18 +244,21 @@ class Episode:
     def __init__(self, task:Task, policy_name:str, sample:int=0, base_seed:int=0, budget:Budget|None=None,
                  backend:str="auto", profile:str="full", workdir=None, model:str="", settings:dict|None=None,
                  harness:str="compact"): # compact | openclaw: the prompt and tools the agent sees (recorded in the trajectory)
-        self.task, self.policy_name, self.sample, self.harness = task, policy_name, sample, harness
+        self.task, self.policy_name, self.sample, self.harness = task, policy_name, sample, check_harness(harness)
         self.seed = episode_seed(task.id, sample, base_seed)
         self.budget = budget or Budget()
         self.model, self.settings = model, dict(settings or {})
         self._tmp = tempfile.mkdtemp(prefix="clawgym-ep-", dir=workdir or scratch_root())
         os.chmod(self._tmp, 0o711)  # the sandbox's own uid must walk through it to the workspace; it cannot list it
         self.workspace = materialize(task, Path(self._tmp) / "workspace")
+        openclaw = harness == "openclaw"
+        if openclaw: seed_bootstrap(self.workspace)  # as OpenClaw does on each run: only files that are missing, never MEMORY.md
         self.before = snapshot(self.workspace)
         self.sandbox = Sandbox(self.workspace, backend=backend, limits=Limits(wall_s=self.budget.exec_timeout))
-        self.tools = ToolRunner(self.workspace, self.sandbox, profile=profile, exec_timeout=self.budget.exec_timeout)
+        self.tools = ToolRunner(self.workspace, self.sandbox, profile="openclaw" if openclaw else profile, exec_timeout=self.budget.exec_timeout)
         self.schemas = self.tools.schemas()
-        self.messages = [{"role": "system", "content": SYSTEM_PROMPT.format(mount=MOUNT)}, {"role": "user", "content": task.instruction}]
+        system = openclaw_system_prompt(self.workspace, self.schemas, model=model) if openclaw else SYSTEM_PROMPT.format(mount=MOUNT)
+        self.messages = [{"role": "system", "content": system}, {"role": "user", "content": task.instruction}]
         self.steps: list[Step] = []
         self.stop_reason, self.error = "", None
         self.t0 = time.time()

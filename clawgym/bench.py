@@ -27,17 +27,17 @@ import numpy as np
 import clawgym
 from .core import CATEGORIES, MOUNT, Task, TaskFormatError, Trajectory
 from .rollout import load_run, run_tasks
-from .tasks import TaskSet, load_tasks, save_clawgym, save_dir, save_jsonl
+from .tasks import GRADING_ASSETS, TaskSet, load_tasks, save_clawgym, save_dir, save_jsonl
 from .workspace import workspace_files
 
 # %% auto 0
 __all__ = ['PASS', 'ANCHORS', 'DIFFICULTY_BINS', 'MANIFEST_FORMAT', 'REVIEW_PROMPT', 'REVIEW_PROBLEMS', 'DECISIONS',
-           'EXPORT_FORMATS', 'EXPORT_MARKER', 'policy_slug', 'policy_role', 'sample_stats', 'calibrate',
-           'difficulty_bin', 'judge_task', 'allocate', 'select_balanced', 'BenchIntegrityError', 'tasks_sha256',
-           'Bench', 'is_bench', 'load_bench', 'build_bench', 'review_prompt', 'parse_review', 'llm_review',
-           'review_bench', 'record_decision', 'ReviewWidget', 'toml_dumps', 'solve_script', 'export_bench',
-           'task_index', 'resolve_bench', 'run_bench', 'pass_at_k', 'pass_hat_k', 'bootstrap_ci', 'failure_mode',
-           'bench_metrics', 'sign_test', 'paired_compare', 'bench_report']
+           'EXPORT_FORMATS', 'EXPORT_MARKER', 'HARBOR_TEST_SH', 'policy_slug', 'policy_role', 'sample_stats',
+           'calibrate', 'difficulty_bin', 'judge_task', 'allocate', 'select_balanced', 'BenchIntegrityError',
+           'tasks_sha256', 'Bench', 'is_bench', 'load_bench', 'build_bench', 'review_prompt', 'parse_review',
+           'llm_review', 'review_bench', 'record_decision', 'ReviewWidget', 'toml_dumps', 'solve_script',
+           'export_bench', 'task_index', 'resolve_bench', 'run_bench', 'pass_at_k', 'pass_hat_k', 'bootstrap_ci',
+           'failure_mode', 'bench_metrics', 'sign_test', 'paired_compare', 'bench_report']
 
 # %% ../nbs/14_bench.ipynb
 PASS = 1.0  # a sample passes when its score is at least this
@@ -541,16 +541,7 @@ def solve_script(task:Task) -> tuple[str, list[str]]:
     return "\n".join(out) + "\n", missing
 
 # %% ../nbs/14_bench.ipynb
-_TEST_SH = """#!/usr/bin/env bash
-# Harbor verifier of a clawgym task: reward.sh (beside this file) scores the workspace; its last line is the reward, written to
-# $CLAWGYM_LOGS/reward.txt (default /logs/verifier). A failing reward script scores 0. Written by clawgym.
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-logs="${CLAWGYM_LOGS:-/logs/verifier}"
-mkdir -p "$logs"
-if out="$(bash "$here/reward.sh")"; then reward="$(printf '%s\\n' "$out" | tail -n 1)"; else reward=0; fi
-printf '%s\\n' "$out"
-printf '%s\\n' "$reward" > "$logs/reward.txt"
-"""
+HARBOR_TEST_SH = GRADING_ASSETS / "harbor_test.sh"  # Harbor's tests/test.sh: runs reward.sh (the grading core), writes reward.txt
 
 _ENV_README = """# Environment of clawgym task {id}
 
@@ -568,7 +559,7 @@ def _harbor_task(task:Task, entry:dict, bench_name:str, d:Path, tmp:Path) -> lis
     "Write one Harbor task folder; returns the reference steps solve.sh could not express."
     cg = _clawgym_files(task, tmp)
     shutil.copytree(cg / "reward", d / "tests")
-    (d / "tests/test.sh").write_text(_TEST_SH); os.chmod(d / "tests/test.sh", 0o755)
+    shutil.copyfile(HARBOR_TEST_SH, d / "tests/test.sh"); os.chmod(d / "tests/test.sh", 0o755)
     for path, (data, mode) in workspace_files(task).items():
         p = d / "environment/workspace" / path
         p.parent.mkdir(parents=True, exist_ok=True); p.write_bytes(data); os.chmod(p, mode)
@@ -692,18 +683,20 @@ def task_index(tasks:list[Task], entries:dict|None=None) -> dict:
                      "reward": t.reward_command is not None, "rubric": [r.name for r in t.rubric]}
     return out
 
-def resolve_bench(path) -> tuple[list[Task], dict, dict, str]:
-    "(tasks, identity, task index, tasks path for rescoring) of a bench folder or any task path."
+def resolve_bench(path, skip_broken:bool=False) -> tuple[list[Task], dict, dict, str]: # skip_broken: run the tasks that load
+    "(tasks, identity, task index, tasks path for rescoring) of a bench folder or any task path; `identity['skipped']` lists tasks left out."
     if is_bench(path):
         b = load_bench(path)
         return b.active, b.identity(), task_index(b.active, b.entries), str(b.path / "tasks.jsonl")
     p = Path(path)
     ts = load_tasks(p)
-    if ts.errors:
+    if ts.errors and not skip_broken:
         raise TaskFormatError(f"{len(ts.errors)} task(s) do not load, e.g. {ts.errors[0][0]}: {ts.errors[0][1][:200]}; a benchmark run "
-                              "needs every task (fix them, or move them out of the folder)", source=str(p))
+                              "needs every task: fix them, or pass --skip-broken (skip_broken=True) to run the others and list "
+                              "these in the summary and report", source=str(p))
     ident = {"name": p.resolve().stem, "kind": "tasks", "path": str(p.resolve()), "formats": ts.formats,
-             "tasks_sha256": tasks_sha256((t.id, t.content_hash()) for t in ts.tasks), "tasks": len(ts.tasks), "active": len(ts.tasks)}
+             "tasks_sha256": tasks_sha256((t.id, t.content_hash()) for t in ts.tasks), "tasks": len(ts.tasks), "active": len(ts.tasks),
+             "skipped": [{"source": src, "reason": why} for src, why in ts.errors]}
     ident["active_sha256"] = ident["tasks_sha256"]
     return ts.tasks, ident, task_index(ts.tasks), str(p.resolve())
 
@@ -711,9 +704,12 @@ def run_bench(bench, # a bench folder, or any task path load_tasks reads (ClawGy
               policy, # policy spec or Policy
               out, # the run folder
               samples:int=1, workers:int=2, budget=None, backend:str="auto", base_seed:int=0, overwrite:bool=False,
-              progress:bool=True, executor:str="process", concurrency:int=8) -> dict:
+              progress:bool=True, executor:str="process", concurrency:int=8,
+              skip_broken:bool=False, # run the tasks that load; the others, with reasons, go into summary.json and the report
+              harness:str="compact", # compact | openclaw: the prompt and tools the agent sees
+              strict_checkers:bool|None=None) -> dict: # a failing grader is an error, not 0.0 (dataset QA); None: strict for native tasks
     "Run `policy` on a bench (its active tasks) or a task folder; records the bench in `out/bench.json`; returns the run summary."
-    tasks, ident, index, tasks_path = resolve_bench(bench)
+    tasks, ident, index, tasks_path = resolve_bench(bench, skip_broken)
     out = Path(out)
     if (out / "bench.json").exists() and not overwrite:
         old = json.loads((out / "bench.json").read_text())["bench"]
@@ -723,8 +719,11 @@ def run_bench(bench, # a bench folder, or any task path load_tasks reads (ClawGy
     out.mkdir(parents=True, exist_ok=True)
     _write_json(out / "bench.json", {"bench": ident, "tasks": index})
     summary = run_tasks(tasks, policy, out, samples=samples, workers=workers, budget=budget, backend=backend, base_seed=base_seed,
-                        overwrite=overwrite, progress=progress, executor=executor, concurrency=concurrency, tasks_path=tasks_path)
-    return {**summary, "bench": ident["name"], "bench_tasks_sha256": ident["active_sha256"]}
+                        overwrite=overwrite, progress=progress, executor=executor, concurrency=concurrency, tasks_path=tasks_path,
+                        harness=harness, strict_checkers=strict_checkers)
+    summary = {**summary, "bench": ident["name"], "bench_tasks_sha256": ident["active_sha256"], "skipped": ident.get("skipped", [])}
+    _write_json(out / "summary.json", summary)
+    return summary
 
 # %% ../nbs/14_bench.ipynb
 def pass_at_k(n:int, c:int, k:int) -> float:
@@ -772,7 +771,8 @@ def _block(rows:list[dict], eps:list[dict], ks:list[int], n_boot:int, seed:int) 
     "The metrics of a group of tasks (`rows`: per-task numbers) and their episodes."
     scored = [r for r in rows if r["n"]]
     m = {"tasks": len(rows), "tasks_scored": len(scored), "episodes": len(eps), "scored": sum(r["n"] for r in rows),
-         "errors": dict(sorted(Counter(e["status"] for e in eps if e["status"] != "scored").items()))}
+         "errors": dict(sorted(Counter(e["status"] for e in eps if e["status"] != "scored").items())),
+         "checker_failures": sum(e["checker_failed"] for e in eps)}
     for key, vals in (("mean_score", [r["mean_score"] for r in scored]), ("pass@1", [r["c"] / r["n"] for r in scored]),
                       ("pass@1>0.5", [r["c_half"] / r["n"] for r in scored])):
         m[key], m[key + "_ci"] = _mean(vals), bootstrap_ci(vals, n_boot, seed)
@@ -819,7 +819,8 @@ def bench_metrics(run, # a run folder (made by run_bench) or a list of Trajector
                      "episodes": len(ts), "n": len(vals), "c": sum(v >= threshold for v in vals), "c_half": sum(v > 0.5 for v in vals),
                      "mean_score": round(statistics.fmean(vals), 6) if vals else None, "errors": len(ts) - len(vals),
                      "failure_modes": dict(Counter(f for f in (failure_mode(t, info, threshold) for t in ts) if f))})
-        eps[tid] = [{**_episode(t), "status": t.score.status if t.score else "missing"} for t in ts]
+        eps[tid] = [{**_episode(t), "status": t.score.status if t.score else "missing",
+                     "checker_failed": bool(t.score and t.score.checker_failed)} for t in ts]
     ks = list(range(1, max([r["n"] for r in rows] + [1]) + 1))
     group = lambda key: {g: _block([r for r in rows if r[key] == g], [e for r in rows if r[key] == g for e in eps[r["task_id"]]], ks, n_boot, seed)
                          for g in sorted({r[key] for r in rows}, key=_bin_order)}
@@ -939,10 +940,15 @@ def bench_report(runs:list, # run folders made by run_bench
     files = _plots(out, labels, metrics, episodes)
     ks = sorted({int(k[5:]) for m in metrics for k in m["overall"] if k.startswith("pass@") and k[5:].isdigit()})
     md = ["# Benchmark report\n", f"Pass threshold {threshold:g}; 95% bootstrap intervals over tasks ({n_boot} resamples, seed {seed}); "
-          "errors are counted and kept out of score means; pass^k = C(c,k)/C(n,k) per task (all k samples pass).\n"]
-    md.append(_md_table(["run", "policy", "bench", "tasks sha256", "tasks", "episodes", "errors"],
+          "errors are counted and kept out of score means; checker failures are episodes a failing task grader scored 0.0, as the "
+          "task's upstream runner scores them (foreign formats); pass^k = C(c,k)/C(n,k) per task (all k samples pass).\n"]
+    md.append(_md_table(["run", "policy", "bench", "tasks sha256", "tasks", "episodes", "errors", "checker failures", "tasks left out"],
                         [[lab, ", ".join(m["policy"]), m["bench"].get("name", "?"), str(m["bench"].get("active_sha256", "?"))[:12],
-                          m["overall"]["tasks_scored"], m["overall"]["episodes"], sum(m["overall"]["errors"].values())] for lab, m in zip(labels, metrics)]))
+                          m["overall"]["tasks_scored"], m["overall"]["episodes"], sum(m["overall"]["errors"].values()),
+                          m["overall"]["checker_failures"], len(m["bench"].get("skipped", []))] for lab, m in zip(labels, metrics)]))
+    left_out = [(lab, s) for lab, m in zip(labels, metrics) for s in m["bench"].get("skipped", [])]
+    if left_out: md.append("\n## Tasks left out (they do not load)\n\n" + _md_table(["run", "task file", "reason"],
+                                                                                   [[lab, s["source"], s["reason"][:200]] for lab, s in left_out]))
     if len({m["bench"].get("active_sha256") for m in metrics}) > 1: md.append("\n**Warning: these runs are not on the same tasks; comparisons use the tasks they share.**\n")
     md.append("\n## Overall\n\n" + _md_table(["metric"] + labels, [[k] + [_fmt(m["overall"].get(k), m["overall"].get(k + "_ci")) for m in metrics]
         for k in ["mean_score", "pass@1", "pass@1>0.5"] + [f"pass@{k}" for k in ks if k > 1] + [f"pass^{k}" for k in ks if k > 1]]

@@ -5,7 +5,6 @@
 # %% ../nbs/03a_checks.ipynb 3
 from __future__ import annotations
 
-import argparse
 import ast
 import csv
 import datetime
@@ -35,7 +34,7 @@ __all__ = ['MOUNT', 'MAX_READ', 'CHECKS', 'SANDBOX_KINDS', 'JailError', 'ExecNot
            'json_path_equals', 'yaml_key_equals', 'toml_key_equals', 'schema_errors', 'json_schema', 'csv_header',
            'csv_rows', 'csv_column_aggregate', 'markdown_sections', 'markdown_section', 'sorted_by', 'python_parses',
            'file_unchanged', 'file_moved', 'dir_tree', 'ics_events', 'ics_event', 'date_field', 'command_succeeds',
-           'python_function', 'vendor_source', 'main']
+           'python_function', 'vendor_source']
 
 # %% ../nbs/03a_checks.ipynb
 MOUNT = "/root/.openclaw/workspace"  # the agent's view of the workspace; mirrors clawgym.core.MOUNT (this file may not import core)
@@ -951,44 +950,5 @@ def python_function(ws, path:str, # the Python file defining the function
 
 # %% ../nbs/03a_checks.ipynb
 def vendor_source() -> str:
-    "This module's source, to be written verbatim into a task's hidden reward folder as `clawgym_checks.py`."
+    "This module's source, to be written verbatim beside the grading core as `clawgym_checks.py`."
     return Path(__file__).read_text(encoding="utf-8")
-
-def main(argv:list|None=None) -> int:
-    "Command line: score the workspace with the checks in a JSON file; see above for the output and exit status."
-    ap = argparse.ArgumentParser(prog="clawgym_checks", description="Score a workspace with declarative clawgym checks.")
-    ap.add_argument("checks_json", help="a JSON list of checks, or {'checks': [...], 'originals': {path: sha256}}")
-    ap.add_argument("workspace", help="the workspace directory")
-    ap.add_argument("--score", action="store_true", help="print only the weighted code score")
-    ap.add_argument("--full", action="store_true", help="print every result (name, kind, score, reason, status, ...) as a JSON list")
-    ap.add_argument("--allow-exec", action="store_true", help="let checks that run the agent's code run (use only inside a sandbox)")
-    a = ap.parse_args(argv)
-    try: spec = json.loads(Path(a.checks_json).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        print(f"clawgym_checks: cannot read checks from {a.checks_json!r}: {e}", file=sys.stderr)
-        return 2
-    checks, originals = (spec.get("checks"), spec.get("originals")) if isinstance(spec, dict) else (spec, None)
-    if not isinstance(checks, list) or not (originals is None or isinstance(originals, dict)):
-        print(f"clawgym_checks: {a.checks_json!r} must hold a list of checks or {{'checks': [...], 'originals': {{...}}}}", file=sys.stderr)
-        return 2
-    try: results = run_checks(checks, a.workspace, originals, a.allow_exec)
-    except NotADirectoryError as e:
-        print(f"clawgym_checks: {e}", file=sys.stderr)
-        return 2
-    for r in results:
-        if r["status"] == "error": print(f"clawgym_checks: {r['name']}: {r['reason']}", file=sys.stderr)
-    if a.full:
-        print(json.dumps(results))
-        return 0
-    if a.score:
-        s = code_score(results)
-        if s is None:
-            print("clawgym_checks: no check could be scored", file=sys.stderr)
-            return 1
-        print(s)
-    else: print(json.dumps({r["name"]: r["score"] for r in results if r["status"] == "scored"}))
-    return 0
-
-# %% ../nbs/03a_checks.ipynb
-if __name__ == "__main__" and "__file__" in globals():  # a notebook kernel is also __main__, but has no __file__
-    sys.exit(main())

@@ -18,7 +18,7 @@ from .tasks import format_stats_table, load_tasks, save_clawgym, save_dir, save_
 from .workspace import materialize, scaffold, snapshot
 
 # %% auto 0
-__all__ = ['validate_tasks', 'default_samples', 'run_demo', 'build_parser', 'main']
+__all__ = ['STRICT_HELP', 'validate_tasks', 'default_samples', 'run_demo', 'build_parser', 'main']
 
 # %% ../nbs/16_cli.ipynb
 def _table(rows:list[dict], cols:list[str]) -> str:
@@ -126,6 +126,15 @@ def _cmd_convert(a):
     print(f"wrote {len(ts.tasks)} tasks as {a.to} to {out}")
     return 1 if ts.errors else 0
 
+STRICT_HELP = ("make a failing task grader (non-zero exit, no number) an error instead of 0.0, for dataset QA; foreign formats "
+               "(ClawGym dirs, PinchBench files) count it 0.0 by default, as their upstream runners do")
+
+def _grading_flags(p):
+    "The flags `run` and `bench run` share about what the agent sees and how a failing grader counts."
+    p.add_argument("--harness", choices=["compact", "openclaw"], default="compact",
+                   help="compact: a short prompt and core tools (small local models); openclaw: OpenClaw's system prompt and coding tools")
+    p.add_argument("--strict-checkers", action="store_true", help=STRICT_HELP)
+
 def _cmd_run(a):
     from clawgym.agent import Budget
     from clawgym.rollout import run_tasks
@@ -134,7 +143,8 @@ def _cmd_run(a):
     try:
         s = run_tasks(ts.tasks, a.policy, a.out, samples=a.samples, workers=a.workers, budget=Budget(max_turns=a.max_turns),
                       backend=a.backend, base_seed=a.seed, overwrite=a.overwrite, executor=a.executor,
-                      ray_address=a.ray_address, concurrency=a.concurrency, tasks_path=a.tasks)
+                      ray_address=a.ray_address, concurrency=a.concurrency, tasks_path=a.tasks, harness=a.harness,
+                      strict_checkers=a.strict_checkers or None)
     except KeyboardInterrupt:
         print(f"interrupted: finished episodes are saved in {a.out}/trajectories.jsonl; run the same command again to resume", file=sys.stderr)
         return 130
@@ -177,7 +187,7 @@ def _cmd_synth(a):
 
 def _cmd_rescore(a):
     from clawgym.rescore import rescore
-    s = rescore(a.run_dir, a.out, tasks=a.tasks, judge=a.judge, backend=a.backend, workers=a.workers)
+    s = rescore(a.run_dir, a.out, tasks=a.tasks, judge=a.judge, backend=a.backend, workers=a.workers, strict_checkers=a.strict_checkers or None)
     print(json.dumps(s, indent=2))
     print(f"what changed: {a.out}/changes.md  trajectories: {a.out}/trajectories.jsonl")
     return 0
@@ -212,7 +222,8 @@ def _cmd_bench_run(a):
     from clawgym.bench import run_bench
     try:
         s = run_bench(a.bench, a.policy, a.out, samples=a.samples, workers=a.workers, budget=Budget(max_turns=a.max_turns),
-                      backend=a.backend, base_seed=a.seed, overwrite=a.overwrite, executor=a.executor, concurrency=a.concurrency)
+                      backend=a.backend, base_seed=a.seed, overwrite=a.overwrite, executor=a.executor, concurrency=a.concurrency,
+                      skip_broken=a.skip_broken, harness=a.harness, strict_checkers=a.strict_checkers or None)
     except KeyboardInterrupt:
         print(f"interrupted: finished episodes are saved in {a.out}; run the same command again to resume", file=sys.stderr)
         return 130
@@ -294,6 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="where episodes run: a process pool, this process (debugging), or Ray (local, or a cluster with --ray-address)")
     r.add_argument("--ray-address", default=None, help="Ray cluster to join (HEAD_IP:6379 after `ray start --head`); default: a local instance")
     r.add_argument("--concurrency", type=int, default=8, help="episodes at once, batched in one process, for policies that batch (hf:)")
+    _grading_flags(r)
     r.set_defaults(fn=_cmd_run)
     e = sub.add_parser("export", help="export a run's trajectories: SFT chat JSONL or parquet")
     e.add_argument("format", choices=["sft", "parquet"], help="sft: messages + tools per line (TRL); parquet: one row per episode")
@@ -322,6 +334,7 @@ def build_parser() -> argparse.ArgumentParser:
     rs.add_argument("--judge", default=None, help="openai:MODEL@BASE_URL or hf:NAME (default: replay the stored judge answers)")
     rs.add_argument("--backend", default="auto", choices=["auto", "bwrap", "subprocess"], help="sandbox backend")
     rs.add_argument("--workers", type=int, default=2, help="episodes verified at once (0: one by one)")
+    rs.add_argument("--strict-checkers", action="store_true", help=STRICT_HELP)
     rs.set_defaults(fn=_cmd_rescore)
     bn = sub.add_parser("bench", help="build a calibrated bench, run policies on it, report and export").add_subparsers(dest="bench_cmd", required=True)
     bb = bn.add_parser("build", help="calibrate policies on a pool, keep discriminating tasks balanced by category and difficulty, freeze")
@@ -352,6 +365,8 @@ def build_parser() -> argparse.ArgumentParser:
     br.add_argument("--overwrite", action="store_true", help="start afresh instead of resuming")
     br.add_argument("--executor", choices=["process", "serial", "ray"], default="process", help="where episodes run")
     br.add_argument("--concurrency", type=int, default=8, help="episodes at once, batched in one process, for policies that batch (hf:)")
+    br.add_argument("--skip-broken", action="store_true", help="run the tasks that load; list the others, with reasons, in summary.json and the report")
+    _grading_flags(br)
     br.set_defaults(fn=_cmd_bench_run)
     bp = bn.add_parser("report", help="markdown tables, PNG plots and parquet for one or more runs, compared pairwise")
     bp.add_argument("runs", nargs="+", help="run folders made by `clawgym bench run`")

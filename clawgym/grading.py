@@ -21,7 +21,9 @@ import traceback
 from pathlib import Path
 
 if __package__: checklib = importlib.import_module(".checks", __package__)  # inside the clawgym package
-elif "__file__" in globals(): import clawgym_checks as checklib  # shipped as clawgym_checks.py beside this file (reward/, tests/)
+elif "__file__" in globals():  # shipped as clawgym_checks.py beside this file (reward/, tests/), maybe run with python -I
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import clawgym_checks as checklib
 else: from clawgym import checks as checklib  # this notebook
 
 MOUNT, SANDBOX_KINDS, run_checks = checklib.MOUNT, checklib.SANDBOX_KINDS, checklib.run_checks

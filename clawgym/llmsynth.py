@@ -21,7 +21,7 @@ from pathlib import Path
 from .catalog import SUBCATEGORY_SKILLS, Persona, personas, sample_subcategory, skill
 from .chat import ChatAuthError, ChatClient, ChatError, parse_spec
 from .core import CATEGORIES, Aggregation, FileSpec, RubricRule, Task, TaskMeta, ToolCall, WorkspaceSpec, check_relpath
-from .verify import openclaw_transcript, run_checker
+from .verify import openclaw_transcript, run_checker_many
 from .workspace import materialize, scaffold
 
 # %% auto 0
@@ -279,7 +279,7 @@ def checker_problems(task:Task, # a task carrying the candidate `checker`, built
         for p in intent.outputs:
             (ref / p).parent.mkdir(parents=True, exist_ok=True); (ref / p).write_text(intent.reference[p], encoding="utf-8")
         runs["reference"] = (ref, _transcript(intent.instruction, reference_calls(intent)))
-        ev = {k: run_checker(task, ws, tr, backend, timeout) for k, (ws, tr) in runs.items()}
+        ev = dict(zip(runs, run_checker_many(task, list(runs.values()), backend, timeout)))  # one sandbox, one grader per workspace
     for k, want in (("inputs", 0.0), ("scaffold", 0.0), ("reference", 1.0)):
         e = ev[k]
         if e.status != "scored" or any(v != want for v in e.scores.values()):

@@ -68,7 +68,8 @@ def rescore_episode(traj:Trajectory, # a stored episode
                     task:Task|None, # its task as it is now (None: not in the tasks given)
                     run_dir, # the run folder the archive path is relative to
                     judge:Callable[[Task], Judge]|None=None, # a new judge; None replays the stored answers
-                    backend:str="auto") -> Trajectory:
+                    backend:str="auto",
+                    strict_checkers:bool|None=None) -> Trajectory: # see `clawgym.verify.verify`
     "The episode verified again from its archived final workspace; infrastructure problems become status `error`."
     note = {"from": str(run_dir)}
     if traj.stop_reason == "policy_error":
@@ -84,7 +85,7 @@ def rescore_episode(traj:Trajectory, # a stored episode
             return fail(f"the archived workspace is incomplete ({len(left_out)} entries left out at the size cap, first: "
                         f"{left_out[0].split(chr(9))[0]}); it cannot be verified again")
         j = judge(task) if judge is not None else replay_judge(traj.score)
-        try: score = verify(task, Path(tmp) / "ws", traj.messages, backend=backend, judge=j)
+        try: score = verify(task, Path(tmp) / "ws", traj.messages, backend=backend, judge=j, strict_checkers=strict_checkers)
         except Exception as e: score = Score(status="error", error=f"rescoring failed: {type(e).__name__}: {e}")
     return _rescored(traj, score, {**note, "task_hash": task.content_hash()[:16]})
 
@@ -124,7 +125,8 @@ def rescore(run_dir, # a run folder made by `clawgym run` (trajectories.jsonl, w
             judge:str|Judge|None=None, # judge spec (openai:MODEL@URL, hf:NAME), a Judge, or None to replay the stored answers
             backend:str="auto", # sandbox backend for checkers and reward scripts
             workers:int=2, # episodes verified at once (threads; verification runs in subprocesses); 0 runs one by one
-            progress:bool=True) -> dict:
+            progress:bool=True,
+            strict_checkers:bool|None=None) -> dict: # a failing grader is an error, not 0.0; None: strict for native tasks only
     "Verify every stored episode of `run_dir` again into `out_dir`; writes trajectories, archives, summary.json and changes.md."
     t0, run_dir, out_dir = time.time(), Path(run_dir), Path(out_dir)
     if out_dir.resolve() == run_dir.resolve(): raise ValueError(f"--out must be a new folder: rescoring never overwrites the run it reads ({run_dir})")
@@ -141,7 +143,7 @@ def rescore(run_dir, # a run folder made by `clawgym run` (trajectories.jsonl, w
         tasks = ts.tasks
     by_id = {t.id: t for t in tasks}
     make_judge = judge_from_spec(judge) if isinstance(judge, str) else ((lambda task: judge) if judge is not None else None)
-    job = lambda tr: rescore_episode(tr, by_id.get(tr.task_id), run_dir, make_judge, backend)
+    job = lambda tr: rescore_episode(tr, by_id.get(tr.task_id), run_dir, make_judge, backend, strict_checkers)
     bar, new = tqdm(total=len(trajs), desc="rescore", unit="ep", disable=not progress), []
     try:
         if workers <= 0: results = map(job, trajs)

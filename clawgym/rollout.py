@@ -28,6 +28,7 @@ import clawgym
 import clawgym.llm  # registers the openai: and hf: policy specs, here and in every worker that imports this module
 from .agent import Budget, Episode, Policy, archive_name, make_policy, run_episode
 from .core import Task, TaskFormatError, Trajectory
+from .harness import check_harness
 from .sandbox import default_backend
 from .tools import PROFILES, tool_schemas
 
@@ -226,6 +227,7 @@ def run_tasks(tasks:list[Task], # the task set
               strict_checkers:bool|None=None) -> dict: # a failing grader is an error, not 0.0; None: strict for native tasks only
     "Run `policy` on every task `samples` times into the run folder `out`; resumes a partial run; returns the summary."
     if executor not in EXECUTORS: raise ValueError(f"unknown executor {executor!r}; choose one of {list(EXECUTORS)}")
+    check_harness(harness)  # before run.json records it
     out, t0 = Path(out), time.time()
     pol = make_policy(policy)  # fail early on a bad spec, before any worker starts
     spec = policy if isinstance(policy, str) else pol.name

@@ -31,7 +31,7 @@ from fastcore.basics import patch
 from .core import MOUNT, scratch_root
 
 # %% auto 0
-__all__ = ['Limits', 'ExecResult', 'bwrap_status', 'available_backends', 'default_backend', 'Sandbox']
+__all__ = ['MAX_JOBS', 'Limits', 'ExecResult', 'bwrap_status', 'available_backends', 'default_backend', 'Sandbox', 'Job']
 
 # %% ../nbs/02_sandbox.ipynb
 @dataclass
@@ -72,9 +72,12 @@ class ExecResult:
         parts = [self.stdout.rstrip("\n")] if self.stdout else []
         if self.stderr: parts.append("[stderr]\n" + self.stderr.rstrip("\n"))
         if not parts: parts.append("(no output)")
+        return "\n".join(parts + [self.status()])
+
+    def status(self) -> str:
+        "The closing line of `observation()`: the exit code, and why the command was stopped if it was."
         status = f"exit code {self.returncode}" if self.returncode is not None else "no exit code"
-        parts.append(f"[{status}; {self.killed}]" if self.killed else f"[{status}]")
-        return "\n".join(parts)
+        return f"[{status}; {self.killed}]" if self.killed else f"[{status}]"
 
 # %% ../nbs/02_sandbox.ipynb
 class _Capped:
@@ -260,14 +263,21 @@ def _warn_no_isolation():
 
 def _under(path:str, root:str) -> bool: return path == root or path.startswith(root.rstrip("/") + "/")
 
+def _temp_roots() -> list[Path]:
+    return [Path(p).resolve() for p in {tempfile.gettempdir(), scratch_root() or tempfile.gettempdir()}]
+
 def _check_reachable(path:Path, uid:int):
-    "Refuse a folder the unprivileged bwrap (uid `uid`) cannot walk to: one of its parents is closed to others."
+    "Make sure the unprivileged bwrap (uid `uid`) can walk to `path`; refuse (saying how to fix it) when a parent is closed to it."
+    temps = _temp_roots()
     for parent in path.parents:
         st = parent.stat()
-        if not st.st_mode & 0o001 and st.st_uid != uid:
-            raise ValueError(f"the sandbox runs as uid {uid}, which cannot reach {str(path)!r}: {str(parent)!r} is not searchable "
-                             f"by others (mode {stat.filemode(st.st_mode)}). Put the folder under one whose parents are (such as "
-                             f"/tmp or /dev/shm), or open it: chmod o+x {shlex.quote(str(parent))}")
+        if st.st_mode & 0o001 or st.st_uid == uid: continue
+        if st.st_uid == os.geteuid() and any(t in parent.parents for t in temps):
+            os.chmod(parent, stat.S_IMODE(st.st_mode) | 0o001)  # our own temporary folder (mkdtemp makes them 0700): traversal only, no listing
+            continue
+        raise ValueError(f"the sandbox runs as uid {uid}, which cannot reach {str(path)!r}: {str(parent)!r} is not searchable "
+                         f"by others (mode {stat.filemode(st.st_mode)}). Put the folder under a temporary folder (such as /tmp or "
+                         f"/dev/shm), or open it: chmod o+x {shlex.quote(str(parent))}")
 
 class Sandbox:
     "Runs shell commands against one workspace directory, isolated (bwrap) or not (subprocess), under `Limits`."
@@ -291,7 +301,9 @@ class Sandbox:
             for p in [self.workspace, *self.binds.values()]: _check_reachable(p, self.uid)
         self._owner = (self.workspace.stat().st_uid, self.workspace.stat().st_gid)
         self._procs, self._lock, self.closed = set(), threading.Lock(), False
+        self.jobs: list[Job] = []  # background commands started with `start`, in order
         self._home, self._marker = None, secrets.token_hex(8)  # the marker finds a subprocess sandbox's escaped processes
+        self._spawned = itertools.count()  # numbers each command's own marker, so killing one command spares the others
         if backend == "subprocess":
             _warn_no_isolation()
             self._home = Path(tempfile.mkdtemp(prefix="clawgym-home-"))
@@ -338,8 +350,11 @@ def _spawn(self:Sandbox, command:str, wd:tuple[str, Path], env:dict[str, str], s
               start_new_session=True, preexec_fn=_limit_child(self.limits, self._nproc))
     if drop and self.backend == "subprocess": kw.update(user=self.uid, group=self.gid, extra_groups=[])
     if self.backend == "subprocess":
-        env = {**env, "HOME": str(self._home), "TMPDIR": str(self._home), "CLAWGYM_SANDBOX": self._marker}
-        return subprocess.Popen(["bash", "-c", command], cwd=wd[1], env=env, **kw)
+        mark = f"{self._marker}.{next(self._spawned)}"
+        env = {**env, "HOME": str(self._home), "TMPDIR": str(self._home), "CLAWGYM_SANDBOX": mark}
+        proc = subprocess.Popen(["bash", "-c", command], cwd=wd[1], env=env, **kw)
+        proc.clawgym_mark = mark
+        return proc
     sfd, fds = None, []
     if _SECCOMP is not None:  # bwrap reads the filter from a pipe; it is far smaller than a pipe's buffer
         sfd, w = os.pipe(); os.write(w, _SECCOMP); os.close(w); fds.append(sfd)
@@ -363,14 +378,14 @@ def _exited(proc:subprocess.Popen) -> bool:
     return os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
 
 @patch
-def _kill_marked(self:Sandbox) -> int:
-    "SIGKILL every live process carrying this sandbox's marker variable; how many there were."
-    mark, n = f"CLAWGYM_SANDBOX={self._marker}".encode(), 0
+def _kill_marked(self:Sandbox, mark:str|None=None) -> int:
+    "SIGKILL every live process carrying `mark` (one command's marker), or any marker of this sandbox when None; how many."
+    want, n = f"CLAWGYM_SANDBOX={mark or self._marker + '.'}".encode(), 0
     for d in Path("/proc").iterdir():
         if not d.name.isdigit() or int(d.name) == os.getpid(): continue
         try: environ = (d/"environ").read_bytes()
         except OSError: continue
-        if mark in environ.split(b"\0"): _kill(int(d.name)); n += 1
+        if any(e == want if mark else e.startswith(want) for e in environ.split(b"\0")): _kill(int(d.name)); n += 1
     return n
 
 @patch
@@ -378,12 +393,14 @@ def _kill_tree(self:Sandbox, proc:subprocess.Popen):
     _kill(proc.pid, group=True); _kill(proc.pid)
     if self.backend == "subprocess":
         for _ in range(100):
-            if not self._kill_marked(): break
+            if not self._kill_marked(proc.clawgym_mark): break
 
 # %% ../nbs/02_sandbox.ipynb
 @patch
-def _collect(self:Sandbox, proc:subprocess.Popen, stdin:bytes|None, wall:float) -> tuple[_Capped, _Capped, bool]:
-    out, err = _Capped(self.limits.output_bytes), _Capped(self.limits.output_bytes)
+def _collect(self:Sandbox, proc:subprocess.Popen, stdin:bytes|None, wall:float,
+             sink=None, # one buffer for both streams (a background job's log); default: one `_Capped` each
+            ) -> tuple[_Capped, _Capped, bool]:
+    out, err = (sink, sink) if sink is not None else (_Capped(self.limits.output_bytes), _Capped(self.limits.output_bytes))
     sel, deadline, timed_out, exited = selectors.DefaultSelector(), time.monotonic() + wall, False, False
     sel.register(proc.stdout, selectors.EVENT_READ, out); sel.register(proc.stderr, selectors.EVENT_READ, err)
     if stdin is not None:
@@ -412,7 +429,7 @@ def _collect(self:Sandbox, proc:subprocess.Popen, stdin:bytes|None, wall:float) 
                 exited = True; self._kill_tree(proc)
     finally:
         sel.close()
-        for f in (proc.stdin, proc.stdout, proc.stderr):
+        for f in (proc.stdin if stdin is not None else None, proc.stdout, proc.stderr):  # a background job's stdin is its own
             if f: f.close()
     return out, err, timed_out
 
@@ -425,14 +442,9 @@ def _check_env(env:dict|None) -> dict[str, str]:
     return env
 
 @patch
-def run(self:Sandbox, command:str, # shell command, run with `bash -c`
-        workdir:str|None=None, # directory to run in: relative to the workspace, or absolute under the mount or a bind
-        timeout:float|None=None, # wall-clock seconds for this command (at most `limits.wall_s`)
-        env:dict|None=None, # extra environment variables (the host's are never passed)
-        stdin:str|None=None, # text fed to the command's standard input
-       ) -> ExecResult:
-    "Run `command` in the sandbox; never raises because of the command, its workdir or its timeout."
-    if self.closed: raise RuntimeError("Sandbox.run after close(): start a new Sandbox for a new episode")
+def _prepare(self:Sandbox, method:str, command, workdir, timeout, env) -> tuple[tuple[str, Path], float, dict]|ExecResult:
+    "(workdir, wall seconds, environment) for a command about to start, or an ExecResult saying why it cannot."
+    if self.closed: raise RuntimeError(f"Sandbox.{method} after close(): start a new Sandbox for a new episode")
     extra = _check_env(env)
     if not isinstance(command, str): return ExecResult(None, "", "", 0.0, error=f"command must be a string, got {command!r:.80}")
     wall = self.limits.wall_s
@@ -443,8 +455,28 @@ def run(self:Sandbox, command:str, # shell command, run with `bash -c`
     wd = self._resolve_workdir(workdir)
     if isinstance(wd, str): return ExecResult(None, "", "", 0.0, error=wd)
     if self.uid != os.geteuid(): _chown_tree(self.workspace, self.uid, self.gid)
+    return wd, wall, {"PATH": _PATH, "LANG": "C.UTF-8", **extra}
+
+@patch
+def _stop_note(self:Sandbox, rc:int, timed_out:bool, wall:float) -> str|None:
+    "Why a command was stopped (wall time, or a limit's signal), or None when it ended by itself."
+    if timed_out: return f"wall time {wall:g}s exceeded"
+    if rc - 128 in _SIGNAL_NOTES: return _SIGNAL_NOTES[rc - 128].format(cpu_s=self.limits.cpu_s, file_mb=self.limits.file_mb)
+    return None
+
+@patch
+def run(self:Sandbox, command:str, # shell command, run with `bash -c`
+        workdir:str|None=None, # directory to run in: relative to the workspace, or absolute under the mount or a bind
+        timeout:float|None=None, # wall-clock seconds for this command (at most `limits.wall_s`)
+        env:dict|None=None, # extra environment variables (the host's are never passed)
+        stdin:str|None=None, # text fed to the command's standard input
+       ) -> ExecResult:
+    "Run `command` in the sandbox; never raises because of the command, its workdir or its timeout."
+    prep = self._prepare("run", command, workdir, timeout, env)
+    if isinstance(prep, ExecResult): return prep
+    wd, wall, full_env = prep
     t0 = time.monotonic()
-    proc = self._spawn(command, wd, {"PATH": _PATH, "LANG": "C.UTF-8", **extra}, stdin is not None)
+    proc = self._spawn(command, wd, full_env, stdin is not None)
     with self._lock: self._procs.add(proc)
     try:
         out, err, timed_out = self._collect(proc, None if stdin is None else stdin.encode(), wall)
@@ -453,11 +485,121 @@ def run(self:Sandbox, command:str, # shell command, run with `bash -c`
     finally:
         with self._lock: self._procs.discard(proc)
     rc = 128 - rc if rc < 0 else rc  # a signal, reported the way a shell (and bwrap) reports it
-    killed = f"wall time {wall:g}s exceeded" if timed_out else None
-    if not timed_out and rc - 128 in _SIGNAL_NOTES:
-        killed = _SIGNAL_NOTES[rc - 128].format(cpu_s=self.limits.cpu_s, file_mb=self.limits.file_mb)
     return ExecResult(None if timed_out else rc, out.text(), err.text(), round(time.monotonic() - t0, 4), timed_out,
-                      bool(out.cut or err.cut), killed)
+                      bool(out.cut or err.cut), self._stop_note(rc, timed_out, wall))
+
+# %% ../nbs/02_sandbox.ipynb
+MAX_JOBS = 16  # background jobs one sandbox runs at once
+
+class _Stream:
+    "A background job's output: the whole log and the part not yet taken, each capped like `_Capped`; safe across threads."
+    def __init__(self, cap:int):
+        self.cap, self.log, self.unread, self.lock = cap, _Capped(cap), _Capped(cap), threading.Lock()
+
+    def add(self, b:bytes):
+        with self.lock: self.log.add(b); self.unread.add(b)
+
+    def take(self) -> str:
+        "What arrived since the last `take`."
+        with self.lock: out, self.unread = self.unread.text(), _Capped(self.cap)
+        return out
+
+    def text(self) -> str:
+        with self.lock: return self.log.text()
+
+# %% ../nbs/02_sandbox.ipynb
+@dataclass(eq=False)
+class Job:
+    "A command started by `Sandbox.start`, running in the background while a thread collects its output."
+    command: str
+    cwd: str  # where it runs, as the sandbox sees it
+    wall: float  # seconds it may run before its process tree is killed
+    proc: subprocess.Popen = field(repr=False)
+    output: _Stream = field(repr=False)
+    sandbox: Sandbox = field(repr=False)
+    t0: float = field(default_factory=time.monotonic, repr=False)
+    returncode: int|None = None  # once it ended: exit status, 128+N for signal N
+    timed_out: bool = False  # its wall time ran out
+    killed: str|None = None  # why it was stopped, if it was
+    wall_s: float = 0.0  # how long it ran, once it ended
+    ended: threading.Event = field(default_factory=threading.Event, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)  # held to reap or kill
+    _stdin_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def pid(self) -> int: return self.proc.pid
+    @property
+    def running(self) -> bool: return not self.ended.is_set()
+    @property
+    def runtime(self) -> float: return self.wall_s if not self.running else round(time.monotonic() - self.t0, 3)
+    def wait(self, timeout:float|None=None) -> bool: return self.ended.wait(timeout)  # True once it ended
+
+    def kill(self, reason:str="killed on request") -> bool:
+        "Kill the job's whole process tree; False when it had already ended."
+        with self._lock:
+            if self.returncode is not None: return False
+            self.killed = self.killed or reason
+            self.sandbox._kill_tree(self.proc)
+        return True
+
+    def result(self) -> ExecResult:
+        "How the job ended, as `run` reports a command (stdout holds both streams); only once it has ended."
+        if self.running: raise RuntimeError(f"job {self.pid} is still running: wait() for it first")
+        return ExecResult(None if self.timed_out else self.returncode, self.output.text(), "", self.wall_s, self.timed_out,
+                          bool(self.output.log.cut), self.killed)
+
+# %% ../nbs/02_sandbox.ipynb
+@patch
+def write(self:Job, data:str, # text for the job's standard input
+          eof:bool=False, # close its standard input afterwards
+          patience:float=2.0) -> int: # seconds to wait for a full pipe to drain
+    "Feed `data` to the job's standard input; returns how many bytes went in. Raises RuntimeError when its input is closed."
+    with self._stdin_lock:
+        f = self.proc.stdin
+        if f is None or f.closed: raise RuntimeError("its standard input is closed")
+        buf, n, deadline = memoryview(data.encode()), 0, time.monotonic() + patience
+        os.set_blocking(f.fileno(), False)
+        while n < len(buf) and time.monotonic() < deadline:
+            try: n += os.write(f.fileno(), buf[n:n + 65536])
+            except BlockingIOError: time.sleep(0.01)
+            except BrokenPipeError: eof = True; break  # nobody reads it any more
+        if eof: f.close()
+    return n
+
+# %% ../nbs/02_sandbox.ipynb
+@patch
+def _watch(self:Sandbox, job:Job):
+    "The collector thread of one job."
+    try:
+        _, _, job.timed_out = self._collect(job.proc, None, job.wall, sink=job.output)
+        while not _exited(job.proc) and time.monotonic() < job.t0 + job.wall: time.sleep(0.02)
+        if not _exited(job.proc): job.timed_out = True
+    finally:
+        with job._lock:
+            self._kill_tree(job.proc)  # its leftovers die with it, as after `run`
+            rc = job.proc.wait()
+            job.returncode, job.wall_s = 128 - rc if rc < 0 else rc, round(time.monotonic() - job.t0, 4)
+            job.killed = job.killed or self._stop_note(job.returncode, job.timed_out, job.wall)
+        with job._stdin_lock:
+            if job.proc.stdin and not job.proc.stdin.closed: job.proc.stdin.close()
+        job.ended.set()
+
+@patch
+def start(self:Sandbox, command:str, # shell command, run with `bash -c`
+          workdir:str|None=None, timeout:float|None=None, env:dict|None=None, # as for `run`
+         ) -> Job|ExecResult:
+    "Start `command` in the background; returns its `Job` at once, or an ExecResult whose `error` says why it did not start."
+    prep = self._prepare("start", command, workdir, timeout, env)
+    if isinstance(prep, ExecResult): return prep
+    wd, wall, full_env = prep
+    with self._lock: running = sum(j.running for j in self.jobs)
+    if running >= MAX_JOBS:
+        return ExecResult(None, "", "", 0.0, error=f"{running} background commands are running, the most one sandbox allows; kill one first")
+    job = Job(command, wd[0], wall, self._spawn(command, wd, full_env, stdin=True), _Stream(self.limits.output_bytes), self)
+    with self._lock: closed = self.closed; self.jobs.append(job)
+    threading.Thread(target=self._watch, args=(job,), name=f"clawgym-job-{job.pid}", daemon=True).start()
+    if closed: job.kill("the sandbox closed")  # close() ran while it was starting
+    return job
 
 # %% ../nbs/02_sandbox.ipynb
 @patch
@@ -465,8 +607,10 @@ def close(self:Sandbox):
     "Kill whatever is still running, give the workspace back to its owner; safe to call twice."
     with self._lock:
         if self.closed: return
-        self.closed, procs = True, list(self._procs)
+        self.closed, procs, jobs = True, list(self._procs), list(self.jobs)
     for p in procs: self._kill_tree(p)
+    for j in jobs: j.kill("the sandbox closed")
+    for j in jobs: j.wait(10)  # reaped before the workspace changes hands
     if self.backend == "subprocess": self._kill_marked()
     if self.uid != os.geteuid() and self.workspace.is_dir(): _chown_tree(self.workspace, *self._owner)
     if self._home is not None: shutil.rmtree(self._home, ignore_errors=True)

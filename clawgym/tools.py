@@ -19,11 +19,13 @@ from dataclasses import dataclass, field
 from fastcore.basics import patch
 
 from .core import MOUNT, ToolCall
+from .sandbox import Job
 
 # %% auto 0
-__all__ = ['READ_LINES', 'READ_CHARS', 'MAX_FILE', 'SEARCH_HITS', 'MAX_LINKS', 'TOOLS', 'PROFILES', 'ToolError', 'Jail', 'page',
-           'Observation', 'tool_schemas', 'signature', 'check_args', 'Hunk', 'PatchOp', 'parse_patch', 'apply_hunks',
-           'md_passages', 'tokens', 'bm25', 'ToolRunner']
+__all__ = ['READ_LINES', 'READ_CHARS', 'MAX_FILE', 'SEARCH_HITS', 'MAX_LINKS', 'TOOLS', 'PROFILES', 'YIELD_MS', 'POLL_MAX_MS',
+           'PROCESS_ACTIONS', 'OPENCLAW_TOOLS', 'ToolError', 'Jail', 'page', 'Observation', 'tool_specs',
+           'tool_schemas', 'signature', 'check_args', 'Hunk', 'PatchOp', 'parse_patch', 'apply_hunks', 'md_passages',
+           'tokens', 'bm25', 'ToolRunner', 'session_id']
 
 # %% ../nbs/03_tools.ipynb
 READ_LINES = 2000  # lines `read` and `memory_get` return when no limit is given
@@ -220,10 +222,51 @@ PROFILES = {"minimal": ["read", "write", "edit"],
             "coding": ["read", "write", "edit", "apply_patch", "exec"],
             "full": ["read", "write", "edit", "apply_patch", "exec", "memory_get", "memory_search"]}
 
+# %% ../nbs/03_tools.ipynb
+YIELD_MS = 10_000  # how long OpenClaw's exec waits before leaving a command in the background
+POLL_MAX_MS = 30_000  # longest wait one `process poll` may ask for
+PROCESS_ACTIONS = ["list", "poll", "log", "write", "kill", "clear", "remove"]
+
+def _numbers(schema:dict, *names:str) -> dict:
+    "A copy of a tool schema whose parameters `names` are JSON `number`s, as OpenClaw declares them."
+    fn = schema["function"]
+    props = {k: {**v, "type": "number"} if k in names else v for k, v in fn["parameters"]["properties"].items()}
+    return _fn(fn["name"], fn["description"], props, fn["parameters"]["required"])
+
+OPENCLAW_TOOLS = {s["function"]["name"]: s for s in [
+    _numbers(TOOLS["read"], "offset", "limit"), TOOLS["write"], TOOLS["edit"], TOOLS["apply_patch"],
+    _fn("exec", f"Run a shell command in the workspace (sandboxed, no network); stdout and stderr come back together. A command "
+        f"still running after yieldMs (default {YIELD_MS}) milliseconds, or at once with background=true, goes on in the background "
+        "and the reply names its session: follow it with the process tool.",
+        {"command": {"type": "string", "description": "Shell command"},
+         "workdir": {"type": "string", "description": "Folder to run in, relative to the workspace (default: the workspace)"},
+         "env": {"type": "object", "additionalProperties": {"type": "string"}, "description": "Extra environment variables"},
+         "yieldMs": {"type": "number", "description": "Milliseconds to wait for the command before leaving it in the background"},
+         "background": {"type": "boolean", "description": "Leave it in the background right away"},
+         "timeout": {"type": "number", "exclusiveMinimum": 0, "description": "Seconds before the command is killed"}}, ["command"]),
+    _fn("process", "Follow commands exec left in the background. list: all sessions. poll: output since the last poll and the "
+        f"status, waiting up to timeout ms (at most {POLL_MAX_MS}) for the end. log: the kept output by lines (offset lines "
+        "skipped, limit lines shown; limit alone shows the last lines). write: send data to its input (eof closes it). kill: stop "
+        "it. clear: forget a finished session. remove: stop it if needed and forget it. All but list need sessionId.",
+        {"action": {"type": "string", "enum": PROCESS_ACTIONS, "description": "What to do"},
+         "sessionId": {"type": "string", "description": "The session exec named"},
+         "data": {"type": "string", "description": "Text to send (write)"},
+         "eof": {"type": "boolean", "description": "Close the input after writing (write)"},
+         "offset": {"type": "number", "minimum": 0, "description": "Lines to skip (log)"},
+         "limit": {"type": "number", "minimum": 1, "description": "Lines to show (log)"},
+         "timeout": {"type": "number", "minimum": 0, "description": "Milliseconds to wait for the end (poll)"}}, ["action"]),
+    _numbers(TOOLS["memory_get"], "from", "lines"),
+]}
+PROFILES["openclaw"] = list(OPENCLAW_TOOLS)
+
+def tool_specs(profile:str) -> dict[str, dict]:
+    "The schema registry a profile's tools come from: OpenClaw's own for `openclaw`, clawgym's compact `TOOLS` otherwise."
+    return OPENCLAW_TOOLS if profile == "openclaw" else TOOLS
+
 def tool_schemas(profile:str="full") -> list[dict]:
     "The OpenAI function-calling schemas of the tools in `profile`."
     if profile not in PROFILES: raise ValueError(f"unknown tool profile {profile!r}; choose one of {list(PROFILES)}")
-    return [TOOLS[n] for n in PROFILES[profile]]
+    return [tool_specs(profile)[n] for n in PROFILES[profile]]
 
 # %% ../nbs/03_tools.ipynb
 _TYPES = {"string": str, "integer": int, "number": (int, float), "boolean": bool, "object": dict, "array": list}
@@ -231,9 +274,9 @@ _TYPES = {"string": str, "integer": int, "number": (int, float), "boolean": bool
 def _kind(v) -> str:
     return {type(None): "null", bool: "boolean", int: "integer", float: "number", str: "string", list: "array", dict: "object"}.get(type(v), type(v).__name__)
 
-def signature(name:str) -> str:
+def signature(name:str, specs:dict=TOOLS) -> str: # specs: the schema registry (`tool_specs`)
     "A tool's call shape for messages, e.g. `read(path: string, offset?: integer, limit?: integer)`."
-    p = TOOLS[name]["function"]["parameters"]
+    p = specs[name]["function"]["parameters"]
     return f"{name}(" + ", ".join(f"{k}{'' if k in p['required'] else '?'}: {v['type']}" for k, v in p["properties"].items()) + ")"
 
 def check_args(params:dict, # a tool's `parameters` schema
@@ -251,6 +294,7 @@ def check_args(params:dict, # a tool's `parameters` schema
         if spec["type"] == "integer" and isinstance(v, float) and v.is_integer(): args[k] = v = int(v)
         if isinstance(v, bool) != (spec["type"] == "boolean") or not isinstance(v, _TYPES[spec["type"]]):
             return args, f"argument {k!r} must be {'an' if spec['type'][0] in 'aeiou' else 'a'} {spec['type']}, got {_kind(v)}{'' if v is None else ' ' + json.dumps(v, default=repr)[:60]}"
+        if "enum" in spec and v not in spec["enum"]: return args, f"argument {k!r} must be one of {', '.join(map(str, spec['enum']))}, got {json.dumps(v)[:60]}"
         if "minimum" in spec and v < spec["minimum"]: return args, f"argument {k!r} must be at least {spec['minimum']}, got {v}"
         if "exclusiveMinimum" in spec and v <= spec["exclusiveMinimum"]: return args, f"argument {k!r} must be more than {spec['exclusiveMinimum']}, got {v}"
     return args, None
@@ -397,6 +441,21 @@ def bm25(docs:list[list[str]], # token lists
 
 # %% ../nbs/03_tools.ipynb
 _MEMORY_NOTE = re.compile(r"memory/[^/]+\.md")
+_ALIASES = {"file_path": "path", "old_string": "oldText", "new_string": "newText"}  # names OpenClaw also accepts
+_LINE_ARGS = ("offset", "limit", "from", "lines")  # `number`s in OpenClaw's schemas that count lines
+
+def _unalias(args:dict) -> dict:
+    "Arguments with OpenClaw's accepted aliases renamed, unless the proper name is also there."
+    return {(_ALIASES[k] if k in _ALIASES and _ALIASES[k] not in args else k): v for k, v in args.items()}
+
+def _whole_lines(name:str, args:dict) -> dict:
+    "Line counts sent as JSON numbers, as whole ints; a fraction is refused."
+    for k in _LINE_ARGS:
+        v = args.get(k)
+        if isinstance(v, float):
+            if not v.is_integer(): raise ToolError(f"{name}: argument {k!r} counts lines and must be a whole number, got {v}")
+            args[k] = int(v)
+    return args
 
 def _os_message(e:OSError, name:str) -> str:
     "An OSError from a file tool as a sentence about `name`."
@@ -417,7 +476,9 @@ class ToolRunner:
                 ):
         if profile not in PROFILES: raise ValueError(f"unknown tool profile {profile!r}; choose one of {list(PROFILES)}")
         self.jail, self.sandbox, self.profile, self.exec_timeout = Jail(workspace), sandbox, profile, exec_timeout
-        self.tools = PROFILES[profile]
+        self.tools, self.specs = PROFILES[profile], tool_specs(profile)
+        self.sessions: dict[str, Job] = {}  # the `openclaw` exec's background sessions, by id
+        self._started = 0  # sessions ever started: numbers the next id
 
     def schemas(self) -> list[dict]:
         "The OpenAI function-calling schemas of this runner's tools, for the model's prompt."
@@ -444,7 +505,7 @@ def call(self:ToolRunner, name:str, # the tool's name
 def _dispatch(self:ToolRunner, name, arguments) -> Observation:
     if not isinstance(name, str): raise ToolError(f"a tool name must be a string, got {_kind(name)}; tools: {', '.join(self.tools)}")
     if name not in self.tools:
-        if name in TOOLS: raise ToolError(f"tool {name!r} is not available in the {self.profile!r} profile; tools: {', '.join(self.tools)}")
+        if name in TOOLS or name in self.specs: raise ToolError(f"tool {name!r} is not available in the {self.profile!r} profile; tools: {', '.join(self.tools)}")
         close = difflib.get_close_matches(name, self.tools, n=1)
         raise ToolError(f"unknown tool {name!r}{f' (did you mean {close[0]!r}?)' if close else ''}; tools: {', '.join(self.tools)}")
     if arguments is None: arguments = {}
@@ -452,12 +513,15 @@ def _dispatch(self:ToolRunner, name, arguments) -> Observation:
         try: arguments = json.loads(arguments) if arguments.strip() else {}
         except json.JSONDecodeError as e:
             raise ToolError(f"the arguments of {name!r} are not valid JSON ({e.msg} at character {e.pos}): {arguments[:80]!r}; "
-                            f"send a JSON object for {signature(name)}") from None
-    if not isinstance(arguments, dict): raise ToolError(f"the arguments of {name!r} must be a JSON object, got {_kind(arguments)}; expected {signature(name)}")
-    args, problem = check_args(TOOLS[name]["function"]["parameters"], arguments)
-    if problem: raise ToolError(f"{name}: {problem}; expected {signature(name)}")
+                            f"send a JSON object for {signature(name, self.specs)}") from None
+    if not isinstance(arguments, dict): raise ToolError(f"the arguments of {name!r} must be a JSON object, got {_kind(arguments)}; expected {signature(name, self.specs)}")
+    openclaw = self.profile == "openclaw"
+    if openclaw and name in ("read", "write", "edit"): arguments = _unalias(arguments)
+    args, problem = check_args(self.specs[name]["function"]["parameters"], arguments)
+    if problem: raise ToolError(f"{name}: {problem}; expected {signature(name, self.specs)}")
+    if openclaw: args = _whole_lines(name, args)
     if name == "memory_get": args["start"] = args.pop("from", 1)  # `from` is a Python keyword
-    try: out = getattr(self, f"_{name}")(**args)
+    try: out = (self._exec_openclaw if openclaw and name == "exec" else getattr(self, f"_{name}"))(**args)
     except OSError as e: raise ToolError(f"{name}: {_os_message(e, args.get('path', ''))}") from None
     return out if isinstance(out, Observation) else Observation(out)
 
@@ -598,6 +662,91 @@ def _exec(self:ToolRunner, command:str, workdir:str|None=None, timeout:float|Non
     if self.exec_timeout is not None: timeout = min(timeout or self.exec_timeout, self.exec_timeout)
     r = self.sandbox.run(command, workdir=cwd, timeout=timeout)
     return Observation(r.observation(), is_error=r.returncode != 0 or r.timed_out)
+
+# %% ../nbs/03_tools.ipynb
+_ADJ = ("amber", "brisk", "calm", "deft", "eager", "fleet", "glad", "hale", "keen", "lucid",
+        "mild", "nimble", "plain", "quick", "royal", "spry", "tidy", "vivid", "warm", "zesty")
+_NOUN = ("otter", "heron", "maple", "comet", "pebble", "falcon", "lantern", "meadow",
+         "badger", "cedar", "harbor", "willow", "ember", "fjord", "gecko", "quill")
+
+def session_id(k:int) -> str:
+    "The id of the `k`-th background session (0-based): distinct word pairs for the first 320, then numbered."
+    q, r = divmod(k, len(_ADJ))
+    base = f"{_ADJ[r]}-{_NOUN[(13 * q + 7 * r) % len(_NOUN)]}"  # 13 is odd, so q -> noun is one-to-one for each adjective
+    return base if k < len(_ADJ) * len(_NOUN) else f"{base}-{k // (len(_ADJ) * len(_NOUN)) + 1}"
+
+def _model_env(env:dict|None) -> dict|None:
+    "The `env` a model sent, checked: names without '=' or NUL, string values."
+    for k, v in (env or {}).items():
+        if not k or "=" in k or "\0" in k or not isinstance(v, str) or "\0" in v:
+            raise ToolError(f"exec: env must map variable names (no '=') to strings, got {k!r}: {json.dumps(v)[:40]}")
+    return env
+
+# %% ../nbs/03_tools.ipynb
+@patch
+def _exec_openclaw(self:ToolRunner, command:str, workdir:str|None=None, env:dict|None=None, yieldMs:float|None=None,
+                   background:bool|None=None, timeout:float|None=None) -> Observation:
+    if self.sandbox is None: raise ToolError("exec is not available here: this ToolRunner was made without a sandbox")
+    if not command.strip(): raise ToolError("exec: command is empty")
+    cwd = "/".join([MOUNT] + self.jail.parts(workdir)) if workdir else MOUNT
+    if self.exec_timeout is not None: timeout = min(timeout or self.exec_timeout, self.exec_timeout)
+    job = self.sandbox.start(command, workdir=cwd, timeout=timeout, env=_model_env(env))
+    if not isinstance(job, Job): return Observation(job.observation(), is_error=True)
+    wait = 0.0 if background else max(0.0, YIELD_MS if yieldMs is None else yieldMs) / 1000
+    if job.wait(min(wait, job.wall + 5)):
+        r = job.result()
+        return Observation(r.observation(), is_error=r.returncode != 0 or r.timed_out)
+    sid, self._started = session_id(self._started), self._started + 1
+    self.sessions[sid] = job
+    return Observation(f"Command still running in the background (session {sid}, pid {job.pid}). "
+                       "Follow it with process: list, poll, log, write, kill, clear or remove.")
+
+# %% ../nbs/03_tools.ipynb
+def _status(job:Job) -> str:
+    return f"[running for {job.runtime:.1f}s]" if job.running else job.result().status()
+
+def _log_page(text:str, offset:int|None, limit:int|None) -> str:
+    "Lines of a session's log: `offset` lines skipped, then `limit` lines; `limit` alone gives the last lines."
+    lines = text.splitlines()
+    start = max(0, len(lines) - limit) if offset is None and limit else (offset or 0)
+    shown = lines[start:start + limit if limit else None]
+    if not shown: return f"(no lines there: the log has {len(lines)})"
+    return f"[lines {start + 1}-{start + len(shown)} of {len(lines)}]\n" + "\n".join(shown)
+
+@patch
+def _sessions_table(self:ToolRunner) -> str:
+    if not self.sessions: return "no background sessions"
+    rows = [f"{sid}  pid {j.pid}  {_status(j)}  {j.command if len(j.command) <= 80 else j.command[:77] + '...'}"
+            for sid, j in self.sessions.items()]
+    return f"{len(rows)} background session{'s' * (len(rows) != 1)}:\n" + "\n".join(rows)
+
+# %% ../nbs/03_tools.ipynb
+@patch
+def _process(self:ToolRunner, action:str, sessionId:str|None=None, data:str|None=None, eof:bool|None=None,
+             offset:int|None=None, limit:int|None=None, timeout:float|None=None) -> str:
+    if action == "list": return self._sessions_table()
+    known = f"sessions: {', '.join(self.sessions) or '(none)'}"
+    if not sessionId: raise ToolError(f"process {action} needs a sessionId; {known}")
+    job = self.sessions.get(sessionId)
+    if job is None: raise ToolError(f"process {action}: no session {sessionId!r}; {known}")
+    if action == "poll":
+        job.wait(min(timeout or 0, POLL_MAX_MS) / 1000)
+        return f"{job.output.take().rstrip() or '(no new output)'}\n{_status(job)}"
+    if action == "log": return f"{_log_page(job.output.text(), offset, limit)}\n{_status(job)}"
+    if action == "write":
+        if not job.running: raise ToolError(f"process write: session {sessionId} has ended {_status(job)}")
+        text = data or ""
+        try: n = job.write(text, bool(eof))
+        except RuntimeError as e: raise ToolError(f"process write: session {sessionId}: {e}") from None
+        short = f"; only {n} of {len(text.encode())} bytes went in: it is not reading its input" if n < len(text.encode()) else ""
+        return f"wrote {n} bytes to session {sessionId}{' and closed its input' if eof else ''}{short}"
+    if action == "clear" and job.running: raise ToolError(f"process clear: session {sessionId} is still running; kill it first, or use remove")
+    if action == "kill" and not job.kill(): raise ToolError(f"process kill: session {sessionId} has already ended {_status(job)}")
+    if action == "remove": job.kill()
+    job.wait(5)
+    if action == "kill": return f"killed session {sessionId}\n{_status(job)}"
+    del self.sessions[sessionId]
+    return f"{'cleared' if action == 'clear' else 'removed'} session {sessionId}"
 
 # %% ../nbs/03_tools.ipynb
 @patch

@@ -18,8 +18,9 @@ import yaml
 from .core import MOUNT, FileSpec, Task, TaskFormatError, WorkspaceSpec
 
 # %% auto 0
-__all__ = ['DEFAULT_MEMORY_MD', 'default_agents_md', 'default_user_md', 'default_skill_md', 'workspace_files', 'materialize',
-           'read_workspace', 'scaffold', 'FileState', 'Snapshot', 'snapshot', 'WorkspaceDiff', 'diff', 'diff_dirs']
+__all__ = ['DEFAULT_MEMORY_MD', 'SEED_FILES', 'BOOTSTRAP_MD', 'default_agents_md', 'default_user_md', 'default_skill_md',
+           'workspace_files', 'materialize', 'seed_bootstrap', 'read_workspace', 'scaffold', 'FileState', 'Snapshot',
+           'snapshot', 'WorkspaceDiff', 'diff', 'diff_dirs']
 
 # %% ../nbs/01_workspace.ipynb
 def default_agents_md(skills:list[str]=()) -> str:  # skill folder names to list under `skills/`
@@ -166,6 +167,42 @@ def materialize(task_or_spec, # a Task, or a WorkspaceSpec
     dest.mkdir(parents=True, exist_ok=True)
     for rel, (data, mode) in files.items(): _write(dest, rel, data, mode)
     return dest
+
+# %% ../nbs/01_workspace.ipynb
+SEED_FILES = {
+    "AGENTS.md": "# AGENTS.md - Working in this workspace\n\nThis folder is home: your files, notes and memory live here.\n\n"
+                 "## Each session\n\n- If `BOOTSTRAP.md` exists, follow it first: it is for the very first run.\n"
+                 "- Read `SOUL.md` (who you are) and `USER.md` (who you help).\n- Skim recent notes in `memory/` "
+                 "(`memory/YYYY-MM-DD.md`) and `MEMORY.md` for lasting facts.\n\n## Memory\n\nEach session starts fresh; only "
+                 "files carry over. Write down what must be remembered.\n\n## Care\n\n- Ask before anything that leaves the machine "
+                 "or cannot be undone.\n- Prefer what can be recovered (move to a trash folder rather than delete).\n",
+    "SOUL.md": "# SOUL.md - Who you are\n\nBe useful, not showy: do the work and skip the filler. Say so when something looks "
+               "wrong. Try to work things out (read the file, check the context) before asking. Be careful with anything that "
+               "reaches outside; be bold with reading and tidying. Change this file as you learn who you are.\n",
+    "TOOLS.md": "# TOOLS.md - Local notes\n\nWhat each tool does is in its own definition; this file only keeps notes about this "
+                "setup (hosts, device names, how the person likes a tool used).\n",
+    "IDENTITY.md": "# IDENTITY.md - About you\n\n- Name:\n- What you are:\n- Tone:\n\nFill this in during the first conversation.\n",
+    "USER.md": "# USER.md - About the person you help\n\n- Name:\n- What to call them:\n- Time zone:\n- Notes:\n\nKeep this up to date "
+               "as you learn about them.\n",
+    "HEARTBEAT.md": "# HEARTBEAT.md\n\n<!-- Only comments here: periodic check-ins have nothing to do. Add a short checklist below "
+                    "to have it looked at on each check-in. -->\n",
+}
+BOOTSTRAP_MD = ("# BOOTSTRAP.md - First run\n\nThis workspace is new. Get to know the person you work with: agree on a name and a "
+                "tone for yourself and put them in `IDENTITY.md`, and note what you learn about them in `USER.md`. Then delete "
+                "this file; it is only for the first run.\n")
+
+def seed_bootstrap(dest) -> list[str]: # a workspace folder
+    "Write OpenClaw's seed files into `dest` where they are missing (never over a file or link, never MEMORY.md); the names written."
+    dest = Path(dest)
+    new = not any(os.path.lexists(dest / n) for n in [*SEED_FILES, "MEMORY.md", "memory", "skills"])
+    written = []
+    for name, text in [*SEED_FILES.items(), *([("BOOTSTRAP.md", BOOTSTRAP_MD)] if new else [])]:
+        try: fd = os.open(dest / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        except FileExistsError: continue  # a file, folder or link of that name is the workspace's own
+        try: os.write(fd, text.encode()); os.fchmod(fd, 0o644)
+        finally: os.close(fd)
+        written.append(name)
+    return written
 
 # %% ../nbs/01_workspace.ipynb
 _KINDS = {stat.S_IFREG: "file", stat.S_IFLNK: "link", stat.S_IFDIR: "dir", stat.S_IFIFO: "fifo", stat.S_IFSOCK: "socket",

@@ -234,27 +234,36 @@ def test_yaml_fallback_agrees_with_pyyaml(doc):
     assert C._yaml_fallback(doc) == yaml.safe_load(doc)
 
 
-def test_vendored_cli_without_site_packages(tmp_path):
-    mod = tmp_path / "reward" / "clawgym_checks.py"
-    mod.parent.mkdir()
-    mod.write_text(C.vendor_source())
+def test_grading_core_cli_without_site_packages(tmp_path):
+    "The shipped core (clawgym_grading.py + clawgym_checks.py) runs under a bare interpreter: no site-packages, no clawgym."
+    from clawgym.grading import core_files
+    d = tmp_path / "reward"; d.mkdir()
+    for name, data in core_files().items(): (d / name).write_bytes(data)
     ws = tmp_path / "ws"
     make_ws(ws, {"out/c.yaml": "n: 3\n", "keep.txt": "k"})
     checks = [{"kind": "yaml_key_equals", "params": {"path": "out/c.yaml", "key": "n", "expected": 3}, "name": "n"},
               {"kind": "file_unchanged", "params": {"path": "keep.txt"}, "name": "kept", "weight": 3},
               {"kind": "nope", "name": "broken"}]
-    cj = tmp_path / "reward" / "checks.json"
+    cj = d / "checks.json"
     cj.write_text(json.dumps({"checks": checks, "originals": {"keep.txt": sha(b"k")}}))
-    run = lambda *a: subprocess.run([sys.executable, "-I", "-S", str(mod), *a], capture_output=True, text=True, cwd=tmp_path)
-    p = run(str(cj), str(ws))
-    assert p.returncode == 0 and json.loads(p.stdout) == {"n": 1.0, "kept": 1.0}
-    assert "broken: unknown check kind 'nope'" in p.stderr
-    (ws / "keep.txt").write_text("changed")
-    p = run("--score", str(cj), str(ws))
-    assert p.returncode == 0 and float(p.stdout) == pytest.approx(0.25)
-    assert run(str(cj), str(tmp_path / "missing")).returncode == 2
-    cj.write_text(json.dumps([{"kind": "nope"}]))
-    assert run("--score", str(cj), str(ws)).returncode == 1
+    run = lambda *a: subprocess.run([sys.executable, "-I", "-S", str(d / "clawgym_grading.py"), *a], capture_output=True, text=True, cwd=tmp_path)
+    p = run("checks", str(cj), str(ws))
+    assert p.returncode == 0, p.stderr
+    res = {r["name"]: (r["status"], r["score"]) for r in json.loads(p.stdout)}
+    assert res["n"] == ("scored", 1.0) and res["kept"] == ("scored", 1.0) and res["broken"][0] == "error"
+    assert run("checks", str(cj), str(tmp_path / "missing")).returncode == 2
+    cj.write_text("[oops")
+    assert run("checks", str(cj), str(ws)).returncode == 2
+
+
+def test_grading_core_is_stdlib_only():
+    from clawgym.grading import GRADING_FILE, core_files
+    tree = ast.parse(core_files()[GRADING_FILE])
+    mods = set()
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Import): mods |= {a.name.split(".")[0] for a in n.names}
+        elif isinstance(n, ast.ImportFrom) and n.level == 0: mods.add((n.module or "").split(".")[0])
+    assert mods - set(sys.stdlib_module_names) == {"clawgym_checks", "clawgym"}  # the check library, shipped or in the package
 
 
 def test_vendored_source_is_stdlib_only():

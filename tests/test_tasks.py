@@ -10,6 +10,7 @@ import pytest
 from clawgym.core import Check, FileSpec, Task, TaskFormatError, TaskMeta, ToolCall, WorkspaceSpec
 from clawgym.tasks import (load_clawgym_task, load_dir, load_jsonl, load_pinchbench, load_tasks, save_clawgym, save_dir,
                            save_jsonl, task_stats, format_stats_table)
+from clawgym.verify import openclaw_transcript
 from clawgym.workspace import materialize, snapshot
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data_samples"
@@ -90,16 +91,18 @@ def test_clawgym_round_trip_keeps_every_byte(tmp_path):
     assert back.formats == {"clawgym": 1}
     b = back.tasks[0]
     assert (b.id, b.reference, b.meta, b.rubric, b.aggregation, b.workspace.outputs) == (t.id, t.reference, t.meta, t.rubric, t.aggregation, t.workspace.outputs)
-    assert b.checks == [] and b.reward_command == "bash reward/reward.sh"
+    assert b.checks == [] and b.reward_command == "bash /root/.openclaw/workspace/reward/reward.sh"
     assert same_workspace(t, b, tmp_path)
     # native -> ClawGym -> native -> ClawGym is a fixed point
     save_clawgym([b], tmp_path / "cg2")
     assert load_clawgym_task(tmp_path / "cg2" / "task_t1") == b
 
 
-def run_reward(task_dir: Path, workspace: Path, transcript: Path | None = None):
+def run_reward(task_dir: Path, workspace: Path, payload: Path | None = None):
+    "Run an exported reward.sh on the host, the workspace named by CLAWGYM_WORKSPACE and the transcript by the ClawGym payload."
     env = {**os.environ, "CLAWGYM_WORKSPACE": str(workspace)}
-    if transcript: env["CLAWGYM_TRANSCRIPT"] = str(transcript)
+    env.pop("OPENCLAW_REWARD_PAYLOAD", None)
+    if payload: env["OPENCLAW_REWARD_PAYLOAD"] = str(payload)
     r = subprocess.run(["bash", str(task_dir / "reward" / "reward.sh")], capture_output=True, text=True, env=env, timeout=60)
     lines = r.stdout.strip().splitlines()
     return r.returncode, (lines[-1] if lines else ""), r
@@ -110,15 +113,15 @@ def test_exported_reward_sh_scores(tmp_path, with_checker):
     checker = ("from pathlib import Path\n"
                "def grade(transcript, workspace_path):\n"
                "    p = Path(workspace_path) / 'output/total.txt'\n"
-               "    return {'said_done': float(any('done' in str(m.get('content')) for m in transcript)),\n"
+               "    return {'said_done': float(any('done' in str(e['message']['content']) for e in transcript if e['type'] == 'message')),\n"
                "            'total_integer': float(p.exists() and p.read_text().strip().isdigit())}\n") if with_checker else None
     t = make_task(checker=checker)
     save_clawgym([t], tmp_path / "cg")
     d = tmp_path / "cg" / "task_t1"
     ws = materialize(t, tmp_path / "ws")
-    transcript = tmp_path / "transcript.json"
-    transcript.write_text(json.dumps([{"role": "assistant", "content": "done"}]))
-    rc, last, r = run_reward(d, ws)  # no CLAWGYM_TRANSCRIPT: the checker sees an empty transcript
+    transcript = tmp_path / "payload.json"
+    transcript.write_text(json.dumps({"final_message": "done", "metadata": {}, "transcript": openclaw_transcript([{"role": "assistant", "content": "done"}])}))
+    rc, last, r = run_reward(d, ws)  # no payload: the checker sees an empty transcript
     assert rc == 0 and float(last) == 0.0, r.stderr
     (ws / "output").mkdir()
     (ws / "output" / "total.txt").write_text("250\n")  # exists, wrong: file_exists 1 (weight 1), text_equals 0 (weight 2)
@@ -128,7 +131,7 @@ def test_exported_reward_sh_scores(tmp_path, with_checker):
     (ws / "output" / "total.txt").write_text("200\n")
     rc, last, r = run_reward(d, ws, transcript)
     assert rc == 0 and float(last) == 1.0, r.stderr
-    scores = json.loads(r.stdout.strip().splitlines()[-2])
+    scores = json.loads(r.stdout.strip().splitlines()[-2])["subscores"]
     assert set(scores) == ({"file_exists", "text_equals", "said_done", "total_integer"} if with_checker else {"file_exists", "text_equals"})
 
 
@@ -143,7 +146,7 @@ def test_exported_reward_sh_crash_is_no_score(tmp_path):
     bad = make_task("t2", checks=False, checker="def grade(transcript, workspace_path):\n    return {'x': 7}\n")
     save_clawgym([bad], tmp_path / "cg")
     rc, last, r = run_reward(tmp_path / "cg" / "task_t2", ws)
-    assert rc != 0 and "not a number in [0, 1]" in r.stderr
+    assert rc != 0 and "not numbers in [0, 1]" in r.stderr
 
 
 def test_clawgym_fixture_loads_and_writes_back_verbatim(tmp_path):
@@ -185,7 +188,7 @@ def test_clawgym_input_mount_subfolder_and_unknown_fields(tmp_path):
 # ---- PinchBench -------------------------------------------------------------------------------------------------------
 
 def test_pinchbench_fixture():
-    t = load_pinchbench(SAMPLES / "pinchbench" / "task_07_standup_actions.md")
+    t = load_pinchbench(SAMPLES / "pinchbench" / "tasks" / "task_07_standup_actions.md")
     assert t.id == "task_07_standup_actions" and t.meta.source_format == "pinchbench"
     assert [f.path for f in t.workspace.files] == ["meetings/standup_2024-06-11.txt", "team.md"]
     assert t.workspace.files[0].data() == (SAMPLES / "pinchbench" / "assets" / "standup_transcript.txt").read_bytes()
@@ -201,7 +204,7 @@ def test_pinchbench_fixture():
 
 
 def test_pinchbench_checker_grades_a_workspace(tmp_path):
-    t = load_pinchbench(SAMPLES / "pinchbench" / "task_07_standup_actions.md")
+    t = load_pinchbench(SAMPLES / "pinchbench" / "tasks" / "task_07_standup_actions.md")
     ws = materialize(t, tmp_path / "ws")
     ns = {}
     exec(t.checker, ns)
@@ -214,7 +217,7 @@ def test_pinchbench_checker_grades_a_workspace(tmp_path):
 
 @pytest.mark.parametrize("grading,mode", [("automated", "code_only"), ("llm_judge", "rubric_only"), ("hybrid", "weighted")])
 def test_pinchbench_grading_types(tmp_path, grading, mode):
-    text = (SAMPLES / "pinchbench" / "task_07_standup_actions.md").read_text().replace("grading_type: hybrid", f"grading_type: {grading}")
+    text = (SAMPLES / "pinchbench" / "tasks" / "task_07_standup_actions.md").read_text().replace("grading_type: hybrid", f"grading_type: {grading}")
     (tmp_path / "t.md").write_text(text)
     t = load_pinchbench(tmp_path / "t.md", assets_dir=SAMPLES / "pinchbench" / "assets")
     assert t.aggregation.mode == mode
@@ -228,7 +231,7 @@ def broken_folder(root: Path) -> Path:
     save_jsonl([make_task("good-jsonl")], root / "good.jsonl")
     shutil.copytree(SAMPLES / "clawgym" / "task_0001", root / "task_0001")
     shutil.copytree(SAMPLES / "pinchbench" / "assets", root / "assets")
-    shutil.copy(SAMPLES / "pinchbench" / "task_07_standup_actions.md", root)
+    shutil.copy(SAMPLES / "pinchbench" / "tasks" / "task_07_standup_actions.md", root)
     # bad JSON
     shutil.copytree(SAMPLES / "clawgym" / "task_0001", root / "task_0002")
     (root / "task_0002" / "data_entry.json").write_text('{"task_id": "task_0002", "user_query": "x",')
@@ -241,7 +244,7 @@ def broken_folder(root: Path) -> Path:
     spec = json.loads((root / "bad-mode" / "task.json").read_text()); spec["workspace"]["files"][1]["mode"] = "0999"
     (root / "bad-mode" / "task.json").write_text(json.dumps(spec))
     # missing asset
-    (root / "missing_asset.md").write_text((root / "task_07_standup_actions.md").read_text()
+    (root / "task_08_missing_asset.md").write_text((root / "task_07_standup_actions.md").read_text()
                                            .replace("id: task_07_standup_actions", "id: task_08_missing")
                                            .replace("source: standup_transcript.txt", "source: nowhere.txt"))
     # duplicate id (the same ClawGym task under a second folder name)
@@ -261,7 +264,7 @@ def test_load_tasks_reports_broken_and_loads_the_rest(tmp_path):
     assert "not valid JSON" in by["task_0002"]
     assert "'user_query'" in by["task_0003"] and "task_0003" in by["task_0003"]
     assert "'0999'" in by["bad-mode"] and "workspace.files[1].mode" in by["bad-mode"] and "bad-mode" in by["bad-mode"]
-    assert "nowhere.txt" in by["missing_asset.md"] and "workspace_files[0].source" in by["missing_asset.md"] and "task_08_missing" in by["missing_asset.md"]
+    assert "nowhere.txt" in by["task_08_missing_asset.md"] and "workspace_files[0].source" in by["task_08_missing_asset.md"] and "task_08_missing" in by["task_08_missing_asset.md"]
     dup = by["task_0001_copy"]
     assert "duplicate task id" in dup and "task_0001/data_entry.json" in dup  # names the first source; the key names the second
     assert "instruction" in by["good.jsonl"] and str(tmp_path / "good.jsonl:2") in errors
@@ -281,7 +284,7 @@ def test_load_tasks_strict_raises_with_file_task_and_field(tmp_path):
 def test_load_tasks_single_paths_and_errors(tmp_path):
     assert load_tasks(SAMPLES / "clawgym" / "task_0001").formats == {"clawgym": 1}
     assert load_tasks(SAMPLES / "clawgym").formats == {"clawgym": 1}
-    assert load_tasks(SAMPLES / "pinchbench" / "task_07_standup_actions.md").formats == {"pinchbench": 1}
+    assert load_tasks(SAMPLES / "pinchbench" / "tasks" / "task_07_standup_actions.md").formats == {"pinchbench": 1}
     assert load_tasks(SAMPLES / "pinchbench").formats == {"pinchbench": 1}
     with pytest.raises(FileNotFoundError):
         load_tasks(tmp_path / "nope")
@@ -310,3 +313,36 @@ def test_exported_file_unchanged_uses_export_time_hashes(tmp_path):
     assert run_reward(tmp_path / "cg" / "task_keep", ws)[:2] == (0, "1.0")
     (ws / "input" / "sales.csv").write_bytes(b"region,amount\nnorth,120\nsouth,80\n")  # CRLF -> LF is a change
     assert run_reward(tmp_path / "cg" / "task_keep", ws)[:2] == (0, "0.0")
+
+
+def test_pinchbench_repository_layout(tmp_path):
+    "tasks/ with assets/ beside it (the published layout), from the root or tasks/; a missing asset is named with its task."
+    repo = tmp_path / "skill"
+    shutil.copytree(SAMPLES / "pinchbench", repo)
+    (repo / "SKILL.md").write_text("---\nname: pinchbench\ndescription: a skill, not a task\n---\n# PinchBench\n")
+    (repo / "tasks" / "TASK_TEMPLATE.md").write_text((repo / "tasks" / "task_07_standup_actions.md").read_text().replace("task_07_standup_actions", "task_XX_name"))
+    broken = (repo / "tasks" / "task_20_pdf.md")
+    broken.write_text((repo / "tasks" / "task_07_standup_actions.md").read_text()
+                      .replace("id: task_07_standup_actions", "id: task_20_pdf").replace("standup_transcript.txt", "GPT4.pdf"))
+    for where in (repo, repo / "tasks"):
+        ts = load_tasks(where)
+        assert [t.id for t in ts] == ["task_07_standup_actions"]
+        assert len(ts.errors) == 1 and ts.errors[0][0] == str(broken)
+        assert "task task_20_pdf: its asset 'GPT4.pdf' is missing" in ts.errors[0][1]
+    t = ts.tasks[0]
+    assert not t.workspace.openclaw and sorted(f.path for f in t.workspace.files) == ["meetings/standup_2024-06-11.txt", "team.md"]
+    # tasks/assets/ stays a fallback, and a manifest lists the files in its own order
+    shutil.move(repo / "assets", repo / "tasks" / "assets")
+    (repo / "tasks" / "manifest.yaml").write_text("tasks:\n  - task_07_standup_actions\n")
+    ts = load_tasks(repo / "tasks")
+    assert [t.id for t in ts] == ["task_07_standup_actions"] and not ts.errors
+
+
+@pytest.mark.parametrize("weights,expected", [(None, (0.5, 0.5)), ("  automated: 0.4\n  llm_judge: 0.6", (0.4, 0.6)),
+                                              ("  automated: 0.7", (0.7, 0.5))])
+def test_pinchbench_hybrid_weights(tmp_path, weights, expected):
+    text = (SAMPLES / "pinchbench" / "tasks" / "task_07_standup_actions.md").read_text()
+    if weights: text = text.replace("grading_type: hybrid", "grading_type: hybrid\ngrading_weights:\n" + weights)
+    (tmp_path / "task_x.md").write_text(text)
+    t = load_pinchbench(tmp_path / "task_x.md", assets_dir=SAMPLES / "pinchbench" / "assets")
+    assert (t.aggregation.mode, t.aggregation.code_weight, t.aggregation.rubric_weight) == ("weighted", *expected)

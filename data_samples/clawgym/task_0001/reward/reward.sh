@@ -1,7 +1,4 @@
-#!/bin/bash
-# Reward for task_0001: the mean of the sub-scores check.py prints; the last line is the score in [0, 1].
-set -u
-DIR="$(cd "$(dirname "$0")" && pwd)"
-SCORES="$(python3 "$DIR/check.py")" || { echo "check.py failed"; exit 1; }
-echo "$SCORES"
-python3 -c 'import json, sys; s = json.loads(sys.argv[1]); print(round(sum(s.values()) / len(s), 4))' "$SCORES"
+#!/usr/bin/env bash
+set -euo pipefail
+
+python3 /root/.openclaw/workspace/reward/check.py /root/.openclaw/workspace | python3 -c 'import json, sys; scores = json.loads(sys.stdin.read().strip()); print(sum(float(v) for v in scores.values()) / len(scores) if isinstance(scores, dict) and scores else 0.0)'
