@@ -5,16 +5,17 @@ after an episode (tests/upstream.py: copy reward/ into the workspace, write the 
 last stdout line, 0.0 on failure), with no clawgym code in it. Then `clawgym run` runs the same tasks and its stored scores
 are compared task by task with the plain loop's over each final workspace:
 
-Scores are compared to 1e-6 (clawgym keeps 6 decimals).
-
 - noop: the untouched workspace (timed: `clawgym run --policy noop --workers 2` against the plain loop on 2 threads);
 - writer: an agent that writes files (copies of inputs, a report, build/summary.json);
 - tamper: an agent that appends a line to every input file.
 
+Scores are compared to 1e-6 (clawgym keeps 6 decimals). "checker failures" are episodes whose reward script failed
+(non-zero exit or no number), which both sides count as 0.0, as ClawGym does.
+
 Prints a table and writes benchmarks/clawgym_upstream.md. The released ClawGym-Bench is not shipped with clawgym; give
 its folder (ClawGym/ClawGym-Agents, RL/data/clawgym_eval) with --tasks, and optionally the training tasks with --train.
 
-    python benchmarks/clawgym_upstream.py --tasks PATH/clawgym_eval [--train PATH/clawgym_train --train-n 200]
+    python benchmarks/clawgym_upstream.py --tasks PATH/clawgym_eval [--train PATH/clawgym_train [--train-n 0]]
 """
 import argparse
 import json
@@ -106,7 +107,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tasks", required=True, help="a folder of ClawGym task folders (the released bench: RL/data/clawgym_eval)")
     ap.add_argument("--train", default=None, help="the released training tasks (RL/data/clawgym_train), sampled")
-    ap.add_argument("--train-n", type=int, default=200, help="training tasks to sample (seed 0)")
+    ap.add_argument("--train-n", type=int, default=200, help="training tasks to sample (seed 0); 0: all of them")
     ap.add_argument("--out", default=str(HERE / "clawgym_upstream.md"))
     a = ap.parse_args(argv)
     rows, timing = [], {}
@@ -114,7 +115,8 @@ def main(argv=None):
         tmp = Path(tmp); tmp.chmod(0o755)
         r, timing["bench"] = bench_folder("bench", Path(a.tasks), tmp); rows += r
         if a.train:
-            pick = random.Random(0).sample(sorted(d for d in Path(a.train).iterdir() if d.is_dir()), a.train_n)
+            every = sorted(d for d in Path(a.train).iterdir() if d.is_dir())
+            pick = random.Random(0).sample(every, a.train_n) if a.train_n else every
             sub = tmp / "train"; sub.mkdir()
             for d in pick: shutil.copytree(d, sub / d.name)
             r, timing["train"] = bench_folder("train", sub, tmp); rows += r

@@ -188,14 +188,12 @@ def _no_userns_filter() -> bytes|None:
 _SECCOMP = _no_userns_filter()
 
 def _bwrap_args(binds:dict[str, Path], ro_binds:dict[str, Path], limits:Limits, workdir:str, env:dict[str, str],
-                drop:int|None, seccomp_fd:int|None) -> list[str]:
+                seccomp_fd:int|None) -> list[str]:
     "The command line that runs a command in bwrap: `binds`/`ro_binds` map sandbox paths to host directories (or open fds of them)."
     # Inside, every command runs as uid 0 in a user namespace of its own, as OpenClaw runs in ClawGym's rootfs (reward
-    # scripts expect root and /root). As root, bwrap itself first drops to the unprivileged uid `drop`: the host sees
-    # that uid, so RLIMIT_NPROC counts the sandbox alone and nothing inside holds a real privilege.
-    a = [] if drop is None else ["setpriv", "--reuid", str(drop), "--regid", str(drop), "--clear-groups", "--inh-caps=-all",
-                                 "--bounding-set=-all", "--"]
-    a += ["bwrap", "--unshare-all", "--unshare-user", "--disable-userns", "--uid", "0", "--gid", "0", "--hostname", "sandbox", "--die-with-parent", "--new-session", "--ro-bind", "/usr", "/usr"]
+    # scripts expect root and /root). As root, bwrap itself is started as the sandbox's unprivileged uid (`_spawn`): the
+    # host sees that uid, so RLIMIT_NPROC counts the sandbox alone and nothing inside holds a real privilege.
+    a = ["bwrap", "--unshare-all", "--unshare-user", "--disable-userns", "--uid", "0", "--gid", "0", "--hostname", "sandbox", "--die-with-parent", "--new-session", "--ro-bind", "/usr", "/usr"]
     for n in _TOP_LINKS:
         p = f"/{n}"
         if os.path.islink(p): a += ["--symlink", os.readlink(p), p]
@@ -228,8 +226,6 @@ def bwrap_status() -> tuple[bool, str]:
     "Whether the bwrap backend works on this machine (probed once per process), and why not if it does not."
     if shutil.which("bwrap") is None:
         return False, "bwrap is not installed (Debian/Ubuntu: apt-get install bubblewrap)"
-    if os.geteuid() == 0 and shutil.which("setpriv") is None:
-        return False, "setpriv (util-linux) is not installed: as root, the sandbox needs it to drop to an unprivileged uid"
     with tempfile.TemporaryDirectory() as d:
         try:
             with Sandbox(d, backend="bwrap", limits=Limits(wall_s=10), _probe=True) as sb: r = sb.run("echo ok")
@@ -348,7 +344,8 @@ def _spawn(self:Sandbox, command:str, wd:tuple[str, Path], env:dict[str, str], s
     drop = self.uid != os.geteuid()
     kw = dict(stdin=subprocess.PIPE if stdin else subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
               start_new_session=True, preexec_fn=_limit_child(self.limits, self._nproc))
-    if drop and self.backend == "subprocess": kw.update(user=self.uid, group=self.gid, extra_groups=[])
+    # Both backends start the command as the sandbox's uid; bwrap then maps it to root inside and sets no_new_privs.
+    if drop: kw.update(user=self.uid, group=self.gid, extra_groups=[])
     if self.backend == "subprocess":
         mark = f"{self._marker}.{next(self._spawned)}"
         env = {**env, "HOME": str(self._home), "TMPDIR": str(self._home), "CLAWGYM_SANDBOX": mark}
@@ -363,7 +360,7 @@ def _spawn(self:Sandbox, command:str, wd:tuple[str, Path], env:dict[str, str], s
         if drop:  # the unprivileged bwrap may not be able to walk to these folders (a 0700 parent): hand it open fds instead
             for d in (binds, ro):
                 for dest, host in d.items(): d[dest] = os.open(host, os.O_PATH | os.O_DIRECTORY); fds.append(d[dest])
-        args = _bwrap_args(binds, ro, self.limits, wd[0], {**env, "HOME": "/root"}, self.uid if drop else None, sfd)
+        args = _bwrap_args(binds, ro, self.limits, wd[0], {**env, "HOME": "/root"}, sfd)
         return subprocess.Popen(args + ["bash", "-c", command], cwd="/", env={"PATH": _PATH}, pass_fds=tuple(fds), **kw)
     finally:
         for fd in fds: os.close(fd)

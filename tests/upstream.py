@@ -55,7 +55,8 @@ def run_reward_sh(task_dir, workspace, payload:dict, timeout:float=120.0):
     "Grade `workspace` with the ClawGym task folder `task_dir` exactly as ClawGym's rollout does; the CompletedProcess (None: timeout)."
     with _scratch() as tmp:
         ws = Path(tmp) / "ws"
-        shutil.copytree(workspace, ws, symlinks=True)
+        if Path(workspace).is_dir(): shutil.copytree(workspace, ws, symlinks=True)
+        else: ws.mkdir()  # a task without input_files/ starts from an empty workspace
         if (ws / "reward").is_symlink() or (ws / "reward").is_file(): (ws / "reward").unlink()
         elif (ws / "reward").exists(): shutil.rmtree(ws / "reward")
         shutil.copytree(Path(task_dir) / "reward", ws / "reward")
