@@ -31,9 +31,9 @@ from .verify import verify
 from .workspace import diff, materialize, seed_bootstrap, snapshot
 
 # %% auto 0
-__all__ = ['POLICY_FACTORIES', 'POLICY_MODULES', 'ARCHIVE_CAP', 'TRUNCATED_MARKER', 'SYSTEM_PROMPT', 'Request', 'Reply', 'Policy',
-           'NoopPolicy', 'OraclePolicy', 'ReplayPolicy', 'make_policy', 'archive_name', 'archive_workspace',
-           'extract_archive', 'Budget', 'episode_seed', 'Episode', 'run_episode']
+__all__ = ['POLICY_FACTORIES', 'POLICY_MODULES', 'ARCHIVE_CAP', 'TRUNCATED_MARKER', 'ARCHIVE_DIR', 'SYSTEM_PROMPT', 'Request',
+           'Reply', 'Policy', 'NoopPolicy', 'OraclePolicy', 'ReplayPolicy', 'make_policy', 'archive_name',
+           'archive_path', 'archive_workspace', 'extract_archive', 'Budget', 'episode_seed', 'Episode', 'run_episode']
 
 # %% ../nbs/10_agent.ipynb
 @dataclass
@@ -150,6 +150,17 @@ def archive_name(task_id:str, policy:str, sample:int) -> str:
     if slug != policy: slug += f"-{zlib.crc32(policy.encode()):08x}"  # two specs that clean to one slug must not share a file
     return f"{task_id}__{slug}__{sample}.tar.gz"
 
+ARCHIVE_DIR = "workspaces"  # the folder of a run that holds its archives
+
+def archive_path(run_dir, # the run folder
+                 rel:str) -> Path: # a trajectory's `archive` field
+    "The archive a trajectory names, inside `run_dir`; a name that is not `workspaces/<file>.tar.gz` (`..`, absolute, a link) is refused."
+    if not isinstance(rel, str) or not re.fullmatch(rf"{ARCHIVE_DIR}/[A-Za-z0-9_.-]+\.tar\.gz", rel) or ".." in rel.split("/"):
+        raise ValueError(f"archive {rel!r} is not a file name under {ARCHIVE_DIR}/ of the run; the trajectory record is corrupt or crafted")
+    p = Path(run_dir) / rel
+    if p.is_symlink() or (p.parent.is_symlink()): raise ValueError(f"archive {p} is reached through a link; refusing to read it")
+    return p
+
 def _entries(root:Path, rel:str=""):
     "(relative path, lstat) of everything under `root`, folders included, links not followed."
     with os.scandir(root / rel if rel else root) as it: found = list(it)
@@ -196,6 +207,21 @@ def archive_workspace(workspace, # the folder to archive
     os.replace(tmp, dest)
     return [l.split("\t", 1)[0] for l in left_out]
 
+_NOFOLLOW_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+
+def _walk_dirs(top:int, parts:list[str], where:str) -> int:
+    "An fd of the folder `parts` below the folder fd `top`, opened one component at a time without following any link."
+    fd = os.dup(top)
+    try:
+        for part in parts:
+            try: nxt = os.open(part, _NOFOLLOW_DIR, dir_fd=fd)
+            except FileNotFoundError: os.mkdir(part, 0o700, dir_fd=fd); nxt = os.open(part, _NOFOLLOW_DIR, dir_fd=fd)
+            except (NotADirectoryError, OSError) as e:
+                raise ValueError(f"{where}: {'/'.join(parts)} goes through {part!r}, which is not a folder (a link or a file): {e.strerror}") from None
+            os.close(fd); fd = nxt
+        return fd
+    except BaseException: os.close(fd); raise
+
 def extract_archive(archive, # a .tar.gz written by `archive_workspace`
                     dest) -> list[str]: # the folder to fill (created; must be empty or absent)
     "Restore an archived workspace into `dest`; returns the marker's lines for what was left out (empty when complete)."
@@ -203,23 +229,36 @@ def extract_archive(archive, # a .tar.gz written by `archive_workspace`
     if not archive.is_file(): raise FileNotFoundError(f"workspace archive {archive} does not exist")
     dest.mkdir(parents=True, exist_ok=True)
     if any(dest.iterdir()): raise FileExistsError(f"{dest} is not empty; extract an archive into a fresh folder")
-    top, left_out, dirs = dest.resolve(), [], []
-    with tarfile.open(archive, "r:gz") as tar:
-        for m in tar:
-            if m.name == TRUNCATED_MARKER:
-                left_out = tar.extractfile(m).read().decode().splitlines()[1:]; continue
-            if m.name == "workspace": continue
-            if not m.name.startswith("workspace/"): raise ValueError(f"{archive}: member {m.name!r} is not under workspace/; not a clawgym workspace archive")
-            rel = check_relpath(m.name.removeprefix("workspace/"))
-            target = dest / rel
-            if not target.parent.resolve().is_relative_to(top):  # a member placed through a link would land outside the folder
-                raise ValueError(f"{archive}: member {m.name!r} would be written outside {dest}")
-            if m.isdir(): target.mkdir(exist_ok=True); dirs.append((target, m.mode))
-            elif m.issym(): os.symlink(m.linkname, target)
-            elif m.isfile():
-                target.write_bytes(tar.extractfile(m).read()); target.chmod(m.mode)
-            else: raise ValueError(f"{archive}: member {m.name!r} is neither a file, a folder nor a link")
-    for d, mode in reversed(dirs): d.chmod(mode)  # last, deepest first: a read-only folder must not block the files inside it
+    # Every path is opened below `dest` through folder fds, one component at a time, never following a link, and every name
+    # is created fresh (O_EXCL): a link member followed by a file or folder of the same name cannot write or chmod through it.
+    top, left_out, dirs, seen = os.open(dest, _NOFOLLOW_DIR), [], [], set()
+    try:
+        with tarfile.open(archive, "r:gz") as tar:
+            for m in tar:
+                if m.name == TRUNCATED_MARKER:
+                    left_out = tar.extractfile(m).read().decode().splitlines()[1:]; continue
+                if m.name == "workspace": continue
+                where = f"{archive}: member {m.name!r}"
+                if not m.name.startswith("workspace/"): raise ValueError(f"{where} is not under workspace/; not a clawgym workspace archive")
+                rel = check_relpath(m.name.removeprefix("workspace/").rstrip("/"))
+                if rel in seen: raise ValueError(f"{where} appears twice; an archive written by clawgym names each path once")
+                seen.add(rel)
+                *parents, name = rel.split("/")
+                pfd = _walk_dirs(top, parents, where)
+                try:
+                    if m.isdir(): os.mkdir(name, 0o700, dir_fd=pfd); dirs.append((parents + [name], m.mode))
+                    elif m.issym(): os.symlink(m.linkname, name, dir_fd=pfd)
+                    elif m.isfile():
+                        fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=pfd)
+                        with os.fdopen(fd, "wb") as f: shutil.copyfileobj(tar.extractfile(m), f); os.fchmod(f.fileno(), stat.S_IMODE(m.mode))
+                    else: raise ValueError(f"{where} is neither a file, a folder nor a link")
+                except FileExistsError: raise ValueError(f"{where} names a path that already exists in the archive") from None
+                finally: os.close(pfd)
+        for parts, mode in reversed(dirs):  # last, deepest first: a read-only folder must not block the files inside it
+            fd = _walk_dirs(top, parts, str(archive))
+            try: os.fchmod(fd, stat.S_IMODE(mode))
+            finally: os.close(fd)
+    finally: os.close(top)
     return left_out
 
 # %% ../nbs/10_agent.ipynb
@@ -234,6 +273,7 @@ class Budget:
     max_tokens: int = 20_000  # tokens the policy generated, summed over turns
     wall_s: float = 600.0  # wall-clock seconds for the whole episode (task timeout is used when smaller)
     exec_timeout: float = 60.0  # seconds per exec call
+    workspace_mb: int = 1024  # the most the workspace may hold, in MiB: a command that goes past it is killed, a write refused
 
 def episode_seed(task_id:str, sample:int, base_seed:int=0) -> int:
     "A stable seed for (task, sample): distinct per sample, the same on every run and machine."
@@ -254,7 +294,7 @@ class Episode:
         openclaw = harness == "openclaw"
         if openclaw: seed_bootstrap(self.workspace)  # as OpenClaw does on each run: only files that are missing, never MEMORY.md
         self.before = snapshot(self.workspace)
-        self.sandbox = Sandbox(self.workspace, backend=backend, limits=Limits(wall_s=self.budget.exec_timeout))
+        self.sandbox = Sandbox(self.workspace, backend=backend, limits=Limits(wall_s=self.budget.exec_timeout, workspace_mb=self.budget.workspace_mb))
         self.tools = ToolRunner(self.workspace, self.sandbox, profile="openclaw" if openclaw else profile, exec_timeout=self.budget.exec_timeout)
         self.schemas = self.tools.schemas()
         system = openclaw_system_prompt(self.workspace, self.schemas, model=model) if openclaw else SYSTEM_PROMPT.format(mount=MOUNT)

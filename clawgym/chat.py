@@ -31,9 +31,9 @@ from fastcore.basics import patch
 from .core import ToolCall
 
 # %% auto 0
-__all__ = ['log', 'RETRY_STATUS', 'MAX_RETRY_WAIT', 'ChatError', 'ChatAuthError', 'ChatHTTPError', 'ChatTimeout',
-           'ChatBadResponse', 'ChatResponse', 'parse_completion', 'parse_spec', 'FixtureServer', 'ChatClient',
-           'assemble_chunks']
+__all__ = ['log', 'MAX_TOKENS_REPORTED', 'RETRY_STATUS', 'MAX_RETRY_WAIT', 'ChatError', 'ChatAuthError', 'ChatHTTPError',
+           'ChatTimeout', 'ChatBadResponse', 'ChatResponse', 'parse_completion', 'parse_spec', 'FixtureServer',
+           'ChatClient', 'assemble_chunks']
 
 # %% ../nbs/05a_chat.ipynb
 log = logging.getLogger("clawgym.chat")
@@ -86,7 +86,11 @@ def _text(content) -> str|None:
         return "".join(p.get("text", "") for p in content if isinstance(p, dict)) or None
     return content if isinstance(content, str) else None
 
-def _int(v) -> int: return v if isinstance(v, int) and not isinstance(v, bool) else 0
+MAX_TOKENS_REPORTED = 10**9  # a usage count above this (or below 0) is a server's garbage, not a count
+
+def _int(v) -> int:
+    "A token count a server reported, or 0 when it is not a plausible one (absent, not an int, negative, absurdly large)."
+    return v if isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_TOKENS_REPORTED else 0
 
 def parse_completion(data, url:str="", latency_s:float=0.0) -> ChatResponse:
     "A ChatResponse from a chat-completion JSON object; `ChatBadResponse` when it is not one."

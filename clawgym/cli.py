@@ -134,6 +134,8 @@ def _grading_flags(p):
     p.add_argument("--harness", choices=["compact", "openclaw"], default="compact",
                    help="compact: a short prompt and core tools (small local models); openclaw: OpenClaw's system prompt and coding tools")
     p.add_argument("--strict-checkers", action="store_true", help=STRICT_HELP)
+    p.add_argument("--workspace-mb", type=int, default=1024,
+                   help="the most an episode's workspace may hold, in MiB (a command past it is killed, a write refused)")
 
 def _cmd_run(a):
     from clawgym.agent import Budget
@@ -141,7 +143,8 @@ def _cmd_run(a):
     ts = load_tasks(a.tasks, strict=a.strict)
     for src, msg in ts.errors: print(f"skipped: {src}: {msg}", file=sys.stderr)
     try:
-        s = run_tasks(ts.tasks, a.policy, a.out, samples=a.samples, workers=a.workers, budget=Budget(max_turns=a.max_turns),
+        budget = Budget(max_turns=a.max_turns, workspace_mb=a.workspace_mb)
+        s = run_tasks(ts.tasks, a.policy, a.out, samples=a.samples, workers=a.workers, budget=budget,
                       backend=a.backend, base_seed=a.seed, overwrite=a.overwrite, executor=a.executor,
                       ray_address=a.ray_address, concurrency=a.concurrency, tasks_path=a.tasks, harness=a.harness,
                       strict_checkers=a.strict_checkers or None)
@@ -221,7 +224,8 @@ def _cmd_bench_run(a):
     from clawgym.agent import Budget
     from clawgym.bench import run_bench
     try:
-        s = run_bench(a.bench, a.policy, a.out, samples=a.samples, workers=a.workers, budget=Budget(max_turns=a.max_turns),
+        budget = Budget(max_turns=a.max_turns, workspace_mb=a.workspace_mb)
+        s = run_bench(a.bench, a.policy, a.out, samples=a.samples, workers=a.workers, budget=budget,
                       backend=a.backend, base_seed=a.seed, overwrite=a.overwrite, executor=a.executor, concurrency=a.concurrency,
                       skip_broken=a.skip_broken, harness=a.harness, strict_checkers=a.strict_checkers or None)
     except KeyboardInterrupt:

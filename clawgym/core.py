@@ -9,6 +9,7 @@ import base64
 import dataclasses
 import hashlib
 import json
+import math
 import random
 import re
 import types
@@ -18,10 +19,10 @@ from pathlib import Path
 from typing import Any, Literal, Optional, Union
 
 # %% auto 0
-__all__ = ['MOUNT', 'CATEGORIES', 'GRADING_TYPES', 'RUBRIC_LEVELS', 'STATUSES', 'FILE_GENERATORS', 'TaskFormatError',
-           'from_json_value', 'Record', 'check_relpath', 'register_generator', 'parse_mode', 'FileSpec',
-           'WorkspaceSpec', 'Check', 'RubricRule', 'Aggregation', 'ToolCall', 'TaskMeta', 'Task', 'Score', 'Step',
-           'Trajectory', 'scratch_root', 'write_jsonl', 'read_jsonl']
+__all__ = ['MOUNT', 'CATEGORIES', 'GRADING_TYPES', 'RUBRIC_LEVELS', 'STATUSES', 'FILE_GENERATORS', 'GENERATOR_SIZES',
+           'MAX_GENERATED', 'TaskFormatError', 'from_json_value', 'dumps', 'Record', 'check_relpath', 'weight_of',
+           'register_generator', 'parse_mode', 'FileSpec', 'WorkspaceSpec', 'Check', 'RubricRule', 'Aggregation',
+           'ToolCall', 'TaskMeta', 'Task', 'Score', 'Step', 'Trajectory', 'scratch_root', 'write_jsonl', 'read_jsonl']
 
 # %% ../nbs/00_core.ipynb
 MOUNT = "/root/.openclaw/workspace"  # where the agent (and hidden reward scripts) see the workspace
@@ -104,6 +105,12 @@ def _to_json_value(v):
     if isinstance(v, dict): return {k: _to_json_value(x) for k, x in v.items()}
     return v
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+def dumps(obj, **kw) -> str:
+    "JSON text (non-ASCII kept readable) that always encodes as UTF-8: a lone surrogate, valid in JSON but not in UTF-8, is written as its \\u escape."
+    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(obj, ensure_ascii=False, **kw))
+
 class Record:
     "Mixin for dataclasses that round-trip through JSON: `to_dict` omits fields at their defaults, `from_dict` validates."
     @classmethod
@@ -134,36 +141,45 @@ class Record:
         return out
 
     def to_json(self, indent:int|None=None) -> str:
-        return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent, sort_keys=False)
+        return dumps(self.to_dict(), indent=indent, sort_keys=False)
 
     @classmethod
     def from_json(cls, s:str): return cls.from_dict(json.loads(s))
 
 # %% ../nbs/00_core.ipynb
-_BAD_PATH = re.compile(r"(^/)|(^\.\.?$)|(^\.\./)|(/\.\./)|(/\.\.$)|\\|\x00")
+_BAD_PATH = re.compile(r"(^/)|(^\.\.?$)|(^\.\./)|(/\.\./)|(/\.\.$)|\\|[\x00-\x1f\x7f]")
 
 def check_relpath(path:str, field:str="path") -> str:
-    "Validate a workspace-relative POSIX path: not empty, not absolute, no `..`, no backslash or NUL. Returns it normalized."
+    "Validate a workspace-relative POSIX path: not empty, not absolute, no `..`, no backslash or control character (NUL, newline). Returns it normalized."
     if not isinstance(path, str) or not path.strip(): raise TaskFormatError("a file path must be a non-empty string", field)
     p = re.sub(r"/+", "/", path.strip()).removeprefix("./").rstrip("/")
     if _BAD_PATH.search(p) or not p:
-        raise TaskFormatError(f"path {path!r} must be relative to the workspace and stay inside it (no leading '/', no '..')", field)
+        raise TaskFormatError(f"path {path!r} must be relative to the workspace and stay inside it (no leading '/', no '..', no "
+                              "backslash or control characters such as a newline)", field)
     return p
+
+def weight_of(v, field:str="weight") -> float:
+    "A weight as a float (0 and 0.0 must serialize alike, or content hashes change across a JSON round trip): finite and >= 0."
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+        raise TaskFormatError(f"{field} must be a finite number >= 0, got {v!r}", field)
+    return float(v)
 
 # %% ../nbs/00_core.ipynb
 FILE_GENERATORS:dict = {}  # name -> function(params) -> bytes; see `register_generator`
+GENERATOR_SIZES:dict = {}  # name -> function(params) -> the bytes it would generate, known before generating
+MAX_GENERATED = 256 << 20  # the largest file a generator may make (the sandbox's own per-file limit)
 
-def register_generator(name:str):
+def register_generator(name:str, size): # size(**params) -> bytes the generator will make, checked before it runs
     "Decorator: make `fn(**params) -> bytes` available to `FileSpec(generator={'name': name, 'params': {...}})`."
-    def deco(fn): FILE_GENERATORS[name] = fn; return fn
+    def deco(fn): FILE_GENERATORS[name] = fn; GENERATOR_SIZES[name] = size; return fn
     return deco
 
-@register_generator("repeat")
+@register_generator("repeat", size=lambda text, times: len(text.encode()) * times)
 def _gen_repeat(text:str, times:int) -> bytes:
     "`text` repeated `times` times (large, compressible logs and fixtures)."
     return (text * times).encode()
 
-@register_generator("random_bytes")
+@register_generator("random_bytes", size=lambda size, seed=0: size)
 def _gen_random_bytes(size:int, seed:int=0) -> bytes:
     "`size` pseudo-random bytes, the same for the same seed."
     return random.Random(seed).randbytes(size)
@@ -201,7 +217,12 @@ class FileSpec(Record):
         if self.generator is not None:
             name = self.generator.get("name")
             if name not in FILE_GENERATORS: raise TaskFormatError(f"unknown generator {name!r}; known: {sorted(FILE_GENERATORS)}", "generator")
-            if not isinstance(self.generator.get("params", {}), dict): raise TaskFormatError("generator params must be an object", "generator")
+            params = self.generator.get("params", {})
+            if not isinstance(params, dict): raise TaskFormatError("generator params must be an object", "generator")
+            try: n = GENERATOR_SIZES[name](**params)
+            except (TypeError, AttributeError) as e: raise TaskFormatError(f"file {self.path!r}: bad params for generator {name!r}: {e}", "generator") from None
+            if not isinstance(n, int) or not 0 <= n <= MAX_GENERATED:
+                raise TaskFormatError(f"file {self.path!r}: generator {name!r} would make {n:,} bytes; the most is {MAX_GENERATED:,}", "generator")
         self.mode = parse_mode(self.mode)
 
     def to_dict(self):
@@ -268,8 +289,7 @@ class Check(Record):
 
     def __post_init__(self):
         if not re.fullmatch(r"[a-z][a-z0-9_]*", self.kind): raise TaskFormatError(f"check kind {self.kind!r} must be snake_case", "kind")
-        self.weight = float(self.weight)  # 0 and 0.0 must serialize alike, or content hashes change across a JSON round trip
-        if self.weight < 0: raise TaskFormatError(f"weight must be >= 0, got {self.weight}", "weight")
+        self.weight = weight_of(self.weight)
         self.name = self.name or self.kind
 
 @dataclass
@@ -290,7 +310,7 @@ class RubricRule(Record):
 
     def __post_init__(self):
         if self.file_path: self.file_path = check_relpath(self.file_path, "file_path")
-        self.weight = float(self.weight)
+        self.weight = weight_of(self.weight)
         if isinstance(self.levels, (list, tuple)) and len(self.levels) == 5: self.levels = dict(zip(RUBRIC_LEVELS, self.levels))
         if not isinstance(self.levels, dict) or sorted(map(_level_key, self.levels)) != sorted(RUBRIC_LEVELS):
             raise TaskFormatError(f"levels must have exactly the keys {list(RUBRIC_LEVELS)}, got {list(self.levels)}", "levels")
@@ -314,7 +334,8 @@ class Aggregation(Record):
     gate_cap: float = 0.0  # the most a gated episode can score
 
     def __post_init__(self):
-        self.code_weight, self.rubric_weight, self.gate_cap = float(self.code_weight), float(self.rubric_weight), float(self.gate_cap)
+        self.code_weight, self.rubric_weight = weight_of(self.code_weight, "code_weight"), weight_of(self.rubric_weight, "rubric_weight")
+        self.gate_cap = float(self.gate_cap)
         if self.mode == "weighted" and (self.code_weight < 0 or self.rubric_weight < 0 or self.code_weight + self.rubric_weight <= 0):
             raise TaskFormatError("weighted aggregation needs non-negative weights with a positive sum", "code_weight")
         if not 0 <= self.gate_cap <= 1: raise TaskFormatError(f"gate_cap must be in [0, 1], got {self.gate_cap}", "gate_cap")
@@ -366,7 +387,7 @@ class TaskMeta(Record):
         if self.grading_type not in GRADING_TYPES: raise TaskFormatError(f"grading_type must be one of {list(GRADING_TYPES)}, got {self.grading_type!r}", "grading_type")
         if self.timeout_s <= 0: raise TaskFormatError(f"timeout_s must be positive, got {self.timeout_s}", "timeout_s")
 
-_TASK_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+_TASK_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")  # matched whole (fullmatch): a trailing newline is not allowed
 
 @dataclass
 class Task(Record):
@@ -384,7 +405,7 @@ class Task(Record):
     meta: TaskMeta = field(default_factory=TaskMeta)
 
     def __post_init__(self):
-        if not _TASK_ID.match(self.id): raise TaskFormatError(f"task id {self.id!r} must be 1-128 characters of letters, digits, '_', '.', '-' (it names folders)", "id")
+        if not _TASK_ID.fullmatch(self.id): raise TaskFormatError(f"task id {self.id!r} must be 1-128 characters of letters, digits, '_', '.', '-' (it names folders)", "id")
         if not self.instruction.strip(): raise TaskFormatError("instruction is empty", "instruction")
         if not (self.checks or self.checker or self.rubric or self.reward_command):
             raise TaskFormatError("task has no verification: give checks, a checker, a rubric or a reward_command", "checks")
@@ -408,7 +429,7 @@ class Task(Record):
 
     def content_hash(self) -> str:
         "sha256 of the canonical JSON of the task: equal tasks hash equal, any change to any byte changes it."
-        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+        return hashlib.sha256(dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()
 
 # %% ../nbs/00_core.ipynb
 @dataclass
@@ -489,7 +510,7 @@ def write_jsonl(path, records, append:bool=False) -> Path:
     "Write records (dicts or Records) one per line, UTF-8."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a" if append else "w", encoding="utf-8") as f:
-        for r in records: f.write(json.dumps(r.to_dict() if isinstance(r, Record) else r, ensure_ascii=False) + "\n")
+        for r in records: f.write(dumps(r.to_dict() if isinstance(r, Record) else r) + "\n")
     return path
 
 def read_jsonl(path) -> list[dict]:

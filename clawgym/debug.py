@@ -17,7 +17,7 @@ from pathlib import Path
 
 from fastcore.basics import patch
 
-from .agent import extract_archive
+from .agent import archive_path, extract_archive
 from .core import Score, Task, Trajectory
 from .filter import replay_reference
 from .rollout import load_run
@@ -163,7 +163,7 @@ def explain(task:Task, trajectory:Trajectory|None=None, # the episode; its archi
         if trajectory is not None:
             if run_dir is None or not trajectory.archive: raise ValueError("the trajectory's final workspace is needed: pass run_dir, for a run made with archives")
             ws = Path(tmp) / "agent"
-            left = extract_archive(Path(run_dir) / trajectory.archive, ws)
+            left = extract_archive(archive_path(run_dir, trajectory.archive), ws)
             if left: notes.append(f"the archive was cut at the size cap: {len(left)} entries are missing")
             score, episode = trajectory.score or Score(status="error", error="not verified"), f"{trajectory.policy}, sample {trajectory.sample}"
         else:

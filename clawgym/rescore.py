@@ -15,7 +15,7 @@ from typing import Callable
 
 from tqdm.auto import tqdm
 
-from .agent import Request, extract_archive, make_policy
+from .agent import Request, archive_path, extract_archive, make_policy
 from .chat import ChatClient, parse_spec
 from .core import Score, Task, Trajectory, write_jsonl
 from .rollout import load_run, summarize
@@ -79,7 +79,7 @@ def rescore_episode(traj:Trajectory, # a stored episode
     if not traj.archive:
         return fail("no final workspace was archived for this episode (" + traj.provenance.get("archive_error", "a run made before archives were kept") + ")")
     with tempfile.TemporaryDirectory(prefix="clawgym-rescore-") as tmp:
-        try: left_out = extract_archive(Path(run_dir) / traj.archive, Path(tmp) / "ws")
+        try: left_out = extract_archive(archive_path(run_dir, traj.archive), Path(tmp) / "ws")
         except (OSError, ValueError) as e: return fail(f"cannot restore the final workspace: {type(e).__name__}: {e}")
         if left_out:
             return fail(f"the archived workspace is incomplete ({len(left_out)} entries left out at the size cap, first: "
@@ -154,9 +154,11 @@ def rescore(run_dir, # a run folder made by `clawgym run` (trajectories.jsonl, w
         if workers > 0: ex.shutdown(cancel_futures=True)
     out_dir.mkdir(parents=True, exist_ok=True)
     for tr in new:
-        if tr.archive and (run_dir / tr.archive).is_file():
-            (out_dir / tr.archive).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(run_dir / tr.archive, out_dir / tr.archive)  # the new folder is a whole run: it can be rescored or debugged again
+        try: src = archive_path(run_dir, tr.archive) if tr.archive else None
+        except ValueError: src = None  # its episode is already an error that says why
+        if src is not None and src.is_file():
+            dst = archive_path(out_dir, tr.archive); dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dst)  # the new folder is a whole run: it can be rescored or debugged again
     write_jsonl(out_dir / "trajectories.jsonl", new)
     md, counts = changes_table(trajs, new)
     (out_dir / "changes.md").write_text(md)

@@ -5,6 +5,7 @@
 # %% ../nbs/11_rollout.ipynb 3
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
@@ -16,6 +17,7 @@ import statistics
 import time
 import warnings
 from collections import Counter
+from contextlib import contextmanager
 from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import asdict
 from itertools import islice
@@ -33,8 +35,8 @@ from .sandbox import default_backend
 from .tools import PROFILES, tool_schemas
 
 # %% auto 0
-__all__ = ['GATHER_S', 'EXECUTORS', 'PARQUET_SCHEMA', 'TrajectoryStore', 'load_run', 'summarize', 'run_tasks', 'export_sft',
-           'trajectory_row', 'export_parquet']
+__all__ = ['GATHER_S', 'EXECUTORS', 'LOCK_FILE', 'RUN_FILES', 'PARQUET_SCHEMA', 'TrajectoryStore', 'load_run', 'summarize',
+           'run_lock', 'run_tasks', 'refuse_run_files', 'export_sft', 'trajectory_row', 'export_parquet']
 
 # %% ../nbs/11_rollout.ipynb
 class TrajectoryStore:
@@ -57,15 +59,18 @@ class TrajectoryStore:
             f.truncate(keep)
 
     def load(self) -> list[Trajectory]:
-        "Every valid record; a line that does not parse is skipped with a warning naming it."
-        out = []
+        "Every valid record, one per episode key; a line that does not parse (or is not UTF-8), or repeats a key, is skipped with a warning naming file and line."
+        out, seen = [], {}
         if not self.path.exists(): return out
-        with open(self.path, encoding="utf-8") as f:
-            for i, line in enumerate(f, 1):
-                if not line.strip(): continue
-                try: out.append(Trajectory.from_json(line))
-                except (json.JSONDecodeError, TaskFormatError) as e:
-                    warnings.warn(f"{self.path}:{i}: skipping a record that does not parse ({str(e)[:120]})")
+        with open(self.path, "rb") as f:
+            for i, raw in enumerate(f, 1):
+                if not raw.strip(): continue
+                try: t = Trajectory.from_json(raw.decode("utf-8"))
+                except (UnicodeDecodeError, json.JSONDecodeError, TaskFormatError) as e:
+                    warnings.warn(f"{self.path}:{i}: skipping a record that does not parse ({type(e).__name__}: {str(e)[:120]})"); continue
+                if t.key in seen:
+                    warnings.warn(f"{self.path}:{i}: skipping a second record of episode {t.key} (the first is on line {seen[t.key]})"); continue
+                seen[t.key] = i; out.append(t)
         return out
 
     def keys(self) -> set:
@@ -211,6 +216,22 @@ def _batched(jobs, policy:Policy, args:tuple, concurrency:int, gather_s:float=GA
 # %% ../nbs/11_rollout.ipynb
 EXECUTORS = ("process", "serial", "ray")
 
+LOCK_FILE = ".clawgym-run.lock"  # held (fcntl) by the one process writing a run folder
+
+@contextmanager
+def run_lock(out:Path):
+    "Hold the run folder's lock for the whole run: a second `clawgym run` on the same --out refuses instead of storing every episode twice."
+    out.mkdir(parents=True, exist_ok=True)
+    f = open(out / LOCK_FILE, "a+")
+    try:
+        try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0); who = f.read().strip() or "another process"
+            raise RuntimeError(f"{out} is being written by another clawgym run ({who}); wait for it, or use another --out") from None
+        f.seek(0); f.truncate(); f.write(f"pid {os.getpid()}\n"); f.flush()
+        yield
+    finally: f.close()  # closing releases the lock
+
 def run_tasks(tasks:list[Task], # the task set
               policy:str|Policy, # policy spec: noop | oracle | replay:FILE | openai:MODEL@URL | hf:NAME | ..., or a Policy
               out, # run folder; trajectories.jsonl, run.json and summary.json go here
@@ -236,36 +257,38 @@ def run_tasks(tasks:list[Task], # the task set
     mode = "batched" if pol.batched and executor != "serial" else ("serial" if executor == "process" and workers <= 0 else executor)
     backend = default_backend() if backend == "auto" else backend
     budget = budget or Budget()
-    out.mkdir(parents=True, exist_ok=True)
-    store_path = out / "trajectories.jsonl"
-    config = {"policy": spec, "samples": samples, "base_seed": base_seed, "backend": backend, "budget": asdict(budget),
-              "tasks": len(tasks), "tasks_path": str(Path(tasks_path).resolve()) if tasks_path else None,
-              "executor": mode, "workers": workers, "concurrency": concurrency, "harness": harness,
-              "strict_checkers": strict_checkers, "clawgym": clawgym.__version__}
-    if overwrite: store_path.unlink(missing_ok=True)
-    elif (out / "run.json").exists() and store_path.exists():
-        old = json.loads((out / "run.json").read_text())
-        if old.get("policy") != spec or old.get("base_seed") != base_seed:
-            raise ValueError(f"{out} holds a run of policy {old.get('policy')!r} (seed {old.get('base_seed')}); use another --out or --overwrite")
-    (out / "run.json").write_text(json.dumps(config, indent=2) + "\n")
-    store = TrajectoryStore(store_path)
-    done = store.keys()
-    jobs = [(t, s) for t in tasks for s in range(samples) if (t.id, pol.name, s) not in done]
-    args = (base_seed, budget, backend, out / "workspaces", harness, strict_checkers)  # workspaces/: final workspaces, for `clawgym rescore`
-    episodes = {"serial": lambda: _serial(jobs, pol, args), "process": lambda: _processes(jobs, policy, args, workers),
-                "ray": lambda: _ray(jobs, policy, args, workers, ray_address),
-                "batched": lambda: _batched(jobs, pol, args, concurrency)}[mode]()
-    total = len(tasks) * samples
-    bar = tqdm(total=total, initial=total - len(jobs), desc=f"run {pol.name} ({mode})", unit="ep", disable=not progress)
-    try:
-        for traj in episodes:
-            store.append(traj); bar.update()
-    finally:
-        episodes.close()
-        bar.close()
-    summary = summarize(store.load(), spec, backend, time.time() - t0)
-    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    return summary
+    with run_lock(out):
+        store_path = out / "trajectories.jsonl"
+        config = {"policy": spec, "samples": samples, "base_seed": base_seed, "backend": backend, "budget": asdict(budget),
+                  "tasks": len(tasks), "tasks_path": str(Path(tasks_path).resolve()) if tasks_path else None,
+                  "executor": mode, "workers": workers, "concurrency": concurrency, "harness": harness,
+                  "strict_checkers": strict_checkers, "clawgym": clawgym.__version__}
+        if overwrite: store_path.unlink(missing_ok=True)
+        elif (out / "run.json").exists() and store_path.exists():
+            old = json.loads((out / "run.json").read_text())
+            fixed = ("policy", "base_seed", "samples", "harness", "budget", "strict_checkers")  # what a resume must not change
+            changed = [f"{k}: {old.get(k)!r} -> {config[k]!r}" for k in fixed if k in old and old[k] != config[k]]
+            if changed: raise ValueError(f"{out} holds a run with other settings ({'; '.join(changed)}); resume it with the same ones, "
+                                         "or use another --out, or --overwrite")
+        (out / "run.json").write_text(json.dumps(config, indent=2) + "\n")
+        store = TrajectoryStore(store_path)
+        done = store.keys()
+        jobs = [(t, s) for t in tasks for s in range(samples) if (t.id, pol.name, s) not in done]
+        args = (base_seed, budget, backend, out / "workspaces", harness, strict_checkers)  # workspaces/: final workspaces, for `clawgym rescore`
+        episodes = {"serial": lambda: _serial(jobs, pol, args), "process": lambda: _processes(jobs, policy, args, workers),
+                    "ray": lambda: _ray(jobs, policy, args, workers, ray_address),
+                    "batched": lambda: _batched(jobs, pol, args, concurrency)}[mode]()
+        total = len(tasks) * samples
+        bar = tqdm(total=total, initial=total - len(jobs), desc=f"run {pol.name} ({mode})", unit="ep", disable=not progress)
+        try:
+            for traj in episodes:
+                store.append(traj); bar.update()
+        finally:
+            episodes.close()
+            bar.close()
+        summary = summarize(store.load(), spec, backend, time.time() - t0)
+        (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        return summary
 
 # %% ../nbs/11_rollout.ipynb
 def _sft_problem(messages:list[dict], tools:set) -> str|None:
@@ -281,6 +304,16 @@ def _sft_problem(messages:list[dict], tools:set) -> str|None:
 def _args_as_dict(messages:list[dict]) -> list[dict]:
     return [{**m, "tool_calls": [{**tc, "function": {**tc["function"], "arguments": json.loads(tc["function"]["arguments"])}}
                                  for tc in m["tool_calls"]]} if m.get("tool_calls") else m for m in messages]
+
+RUN_FILES = ("trajectories.jsonl", "run.json", "summary.json", "bench.json", LOCK_FILE)  # what a run folder holds besides workspaces/
+
+def refuse_run_files(run, out) -> Path:
+    "`out` as a Path, unless it would overwrite a file of the run folder `run` (its store, settings, summary or archives)."
+    p = Path(run); folder = (p if p.is_dir() else p.parent).resolve()
+    o = Path(out).resolve()
+    if (o.parent == folder and o.name in RUN_FILES) or folder / "workspaces" in o.parents or o == p.resolve():
+        raise ValueError(f"{out} is one of the run's own files; write the export elsewhere (e.g. {folder.name}-sft.jsonl beside the run)")
+    return Path(out)
 
 def export_sft(run, # run folder (or its trajectories.jsonl)
                out, # output JSONL file
@@ -301,7 +334,7 @@ def export_sft(run, # run folder (or its trajectories.jsonl)
         seen.add(h)
         msgs = _args_as_dict(t.messages) if args_as_dict else t.messages
         lines.append(json.dumps({"messages": msgs, "tools": tools}, ensure_ascii=False))
-    out = Path(out); out.parent.mkdir(parents=True, exist_ok=True)
+    out = refuse_run_files(run, out); out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
     tmp.write_text("".join(l + "\n" for l in lines), encoding="utf-8")
     tmp.replace(out)  # readers never see half a file
@@ -339,7 +372,7 @@ def export_parquet(run, # run folder (or its trajectories.jsonl)
     import polars as pl
     trajs = load_run(run)
     p = Path(run)
-    out = Path(out) if out else (p if p.is_dir() else p.parent) / "trajectories.parquet"
+    out = refuse_run_files(run, out) if out else (p if p.is_dir() else p.parent) / "trajectories.parquet"
     by_id = {t.id: t for t in tasks or []}
     types = {"str": pl.Utf8, "int": pl.Int64, "float": pl.Float64}
     df = pl.DataFrame([trajectory_row(t, by_id.get(t.task_id)) for t in trajs],

@@ -31,7 +31,8 @@ from fastcore.basics import patch
 from .core import MOUNT, scratch_root
 
 # %% auto 0
-__all__ = ['MAX_JOBS', 'Limits', 'ExecResult', 'bwrap_status', 'available_backends', 'default_backend', 'Sandbox', 'Job']
+__all__ = ['QUOTA_EVERY_S', 'MAX_JOBS', 'Limits', 'ExecResult', 'bwrap_status', 'available_backends', 'default_backend',
+           'workspace_bytes', 'Sandbox', 'Job']
 
 # %% ../nbs/02_sandbox.ipynb
 @dataclass
@@ -44,9 +45,10 @@ class Limits:
     nproc: int = 256  # processes and threads the sandbox user may have at once (contains fork bombs)
     output_bytes: int = 64_000  # bytes kept from each of stdout and stderr: the head and the tail, with a note of what was cut
     tmp_mb: int = 256  # size of the private `/tmp` and `/root` tmpfs (bwrap backend), in MiB
+    workspace_mb: int = 1024  # total bytes of files the workspace may hold, in MiB: a command that goes past it is killed
 
     def __post_init__(self):
-        for k in ("wall_s", "cpu_s", "memory_mb", "file_mb", "nproc", "output_bytes", "tmp_mb"):
+        for k in ("wall_s", "cpu_s", "memory_mb", "file_mb", "nproc", "output_bytes", "tmp_mb", "workspace_mb"):
             v = getattr(self, k)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0:
                 raise ValueError(f"Limits.{k} must be a positive number, got {v!r}")
@@ -136,7 +138,8 @@ def _limit_child(limits:Limits, nproc:int):
     "A preexec function that applies `limits` (with `nproc` as the process ceiling) to the child process."
     mib = 1 << 20
     lims = [(resource.RLIMIT_CPU, (int(limits.cpu_s), int(limits.cpu_s) + 1)),
-            (resource.RLIMIT_AS, (limits.memory_mb * mib,) * 2), (resource.RLIMIT_FSIZE, (limits.file_mb * mib,) * 2),
+            (resource.RLIMIT_AS, (limits.memory_mb * mib,) * 2),
+            (resource.RLIMIT_FSIZE, (min(limits.file_mb, limits.workspace_mb) * mib,) * 2),  # no single file past the quota
             (resource.RLIMIT_NPROC, (nproc, nproc)), (resource.RLIMIT_CORE, (0, 0))]
     def child():
         os.umask(0o022)
@@ -258,6 +261,24 @@ def _warn_no_isolation():
                   "for real isolation.", RuntimeWarning, stacklevel=3)
 
 def _under(path:str, root:str) -> bool: return path == root or path.startswith(root.rstrip("/") + "/")
+
+QUOTA_EVERY_S = 0.02  # how often a running command's workspace is measured against the quota
+
+def workspace_bytes(root, # the workspace folder
+                    stop_above:int|None=None) -> int: # stop counting once past this many bytes
+    "Apparent bytes of the files under `root` (links not followed; a sparse file counts its full size, as a copy of it would)."
+    total, todo = 0, [str(root)]
+    while todo:
+        try: it = os.scandir(todo.pop())
+        except OSError: continue
+        with it:
+            for e in it:
+                try: st = e.stat(follow_symlinks=False)
+                except OSError: continue
+                if stat.S_ISDIR(st.st_mode): todo.append(e.path)
+                else: total += st.st_size
+                if stop_above is not None and total > stop_above: return total
+    return total
 
 def _temp_roots() -> list[Path]:
     return [Path(p).resolve() for p in {tempfile.gettempdir(), scratch_root() or tempfile.gettempdir()}]
@@ -396,9 +417,10 @@ def _kill_tree(self:Sandbox, proc:subprocess.Popen):
 @patch
 def _collect(self:Sandbox, proc:subprocess.Popen, stdin:bytes|None, wall:float,
              sink=None, # one buffer for both streams (a background job's log); default: one `_Capped` each
-            ) -> tuple[_Capped, _Capped, bool]:
+            ) -> tuple[_Capped, _Capped, bool, bool]: # stdout, stderr, timed out, went over the workspace quota
     out, err = (sink, sink) if sink is not None else (_Capped(self.limits.output_bytes), _Capped(self.limits.output_bytes))
     sel, deadline, timed_out, exited = selectors.DefaultSelector(), time.monotonic() + wall, False, False
+    quota, over, check_at = self.limits.workspace_mb << 20, False, time.monotonic() + QUOTA_EVERY_S
     sel.register(proc.stdout, selectors.EVENT_READ, out); sel.register(proc.stderr, selectors.EVENT_READ, err)
     if stdin is not None:
         os.set_blocking(proc.stdin.fileno(), False)
@@ -411,7 +433,7 @@ def _collect(self:Sandbox, proc:subprocess.Popen, stdin:bytes|None, wall:float,
                 deadline = time.monotonic() + 2.0  # a short grace to drain what the dead tree wrote
                 continue
             if left <= 0: break
-            for key, _ in sel.select(min(left, 0.05)):
+            for key, _ in sel.select(min(left, QUOTA_EVERY_S)):
                 if key.fileobj is proc.stdin:
                     try: n = os.write(key.fd, key.data[:65536])
                     except BrokenPipeError: n = len(key.data)  # the command stopped reading: drop the rest
@@ -422,13 +444,16 @@ def _collect(self:Sandbox, proc:subprocess.Popen, stdin:bytes|None, wall:float,
                 chunk = os.read(key.fd, 65536)
                 if chunk: key.data.add(chunk)
                 else: sel.unregister(key.fileobj)
+            if not over and time.monotonic() >= check_at:  # the workspace lives in memory (/dev/shm): bound what one command writes
+                check_at = time.monotonic() + QUOTA_EVERY_S
+                if workspace_bytes(self.workspace, quota) > quota: over = True; self._kill_tree(proc)
             if not exited and _exited(proc):
                 exited = True; self._kill_tree(proc)
     finally:
         sel.close()
         for f in (proc.stdin if stdin is not None else None, proc.stdout, proc.stderr):  # a background job's stdin is its own
             if f: f.close()
-    return out, err, timed_out
+    return out, err, timed_out, over or workspace_bytes(self.workspace, quota) > quota
 
 # %% ../nbs/02_sandbox.ipynb
 def _check_env(env:dict|None) -> dict[str, str]:
@@ -455,6 +480,12 @@ def _prepare(self:Sandbox, method:str, command, workdir, timeout, env) -> tuple[
     return wd, wall, {"PATH": _PATH, "LANG": "C.UTF-8", **extra}
 
 @patch
+def quota_note(self:Sandbox) -> str:
+    "What a command that filled the workspace past its quota is told."
+    return (f"workspace quota of {self.limits.workspace_mb} MiB exceeded (the workspace holds "
+            f"{workspace_bytes(self.workspace) / 2**20:,.0f} MiB now); delete files to make room")
+
+@patch
 def _stop_note(self:Sandbox, rc:int, timed_out:bool, wall:float) -> str|None:
     "Why a command was stopped (wall time, or a limit's signal), or None when it ended by itself."
     if timed_out: return f"wall time {wall:g}s exceeded"
@@ -476,14 +507,14 @@ def run(self:Sandbox, command:str, # shell command, run with `bash -c`
     proc = self._spawn(command, wd, full_env, stdin is not None)
     with self._lock: self._procs.add(proc)
     try:
-        out, err, timed_out = self._collect(proc, None if stdin is None else stdin.encode(), wall)
+        out, err, timed_out, over = self._collect(proc, None if stdin is None else stdin.encode(), wall)
         try: rc = proc.wait(timeout=5)
         except subprocess.TimeoutExpired: self._kill_tree(proc); rc = proc.wait()
     finally:
         with self._lock: self._procs.discard(proc)
     rc = 128 - rc if rc < 0 else rc  # a signal, reported the way a shell (and bwrap) reports it
     return ExecResult(None if timed_out else rc, out.text(), err.text(), round(time.monotonic() - t0, 4), timed_out,
-                      bool(out.cut or err.cut), self._stop_note(rc, timed_out, wall))
+                      bool(out.cut or err.cut), self.quota_note() if over else self._stop_note(rc, timed_out, wall))
 
 # %% ../nbs/02_sandbox.ipynb
 MAX_JOBS = 16  # background jobs one sandbox runs at once
@@ -568,7 +599,8 @@ def write(self:Job, data:str, # text for the job's standard input
 def _watch(self:Sandbox, job:Job):
     "The collector thread of one job."
     try:
-        _, _, job.timed_out = self._collect(job.proc, None, job.wall, sink=job.output)
+        _, _, job.timed_out, over = self._collect(job.proc, None, job.wall, sink=job.output)
+        if over: job.killed = job.killed or self.quota_note()
         while not _exited(job.proc) and time.monotonic() < job.t0 + job.wall: time.sleep(0.02)
         if not _exited(job.proc): job.timed_out = True
     finally:

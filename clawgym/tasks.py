@@ -40,6 +40,9 @@ def _read_tree(root:Path) -> dict[str, tuple[bytes, int]]:
             if e.is_dir(): walk(e.path, rel + "/")
             elif e.is_file(): out[rel] = (Path(e.path).read_bytes(), e.stat().st_mode & 0o7777)
             else: raise TaskFormatError(f"{rel!r} is not a regular file", source=e.path)
+    if root.is_symlink():  # a task folder's input_files/, reward/ or workspace/ linked to a host folder would load host data
+        raise TaskFormatError(f"{root.name}/ is a symbolic link (to {os.readlink(root)!r}); task folders must hold their files", source=str(root))
+    if root.exists() and not root.is_dir(): raise TaskFormatError(f"{root.name} must be a folder, not a file", source=str(root))
     if root.is_dir(): walk(str(root), "")
     return out
 
@@ -356,11 +359,24 @@ def _pinch_file(i:int, e, assets:list, tid:str, src:str) -> FileSpec:
         check_relpath(source, f"{where}.source")
         dest = check_relpath(dest, f"{where}.dest")
     except TaskFormatError as err: raise TaskFormatError(err.message, err.field, tid, src) from None
-    tried = [p for a in assets for p in (a / source, a / tid / source)]
-    for p in tried:
-        if p.is_file(): return FileSpec.from_bytes(dest, p.read_bytes(), p.stat().st_mode & 0o7777)
+    tried = [(a, a / sub) for a in assets for sub in (Path(source), Path(tid) / source)]
+    for a, p in tried:
+        if not p.is_file(): continue
+        link = _first_link(a, p)
+        if link: raise TaskFormatError(f"task {tid}: its asset {str(p)!r} is reached through the symbolic link {str(link)!r}; assets must "
+                                       "be regular files (copy the target in)", f"{where}.source", tid, src)
+        return FileSpec.from_bytes(dest, p.read_bytes(), p.stat().st_mode & 0o7777)
+    tried = [p for _, p in tried]
     raise TaskFormatError(f"task {tid}: its asset {source!r} is missing (looked for {', '.join(map(str, tried))}); add the file or "
                           "pass assets_dir=", f"{where}.source", tid, src)
+
+def _first_link(base:Path, p:Path) -> Path|None:
+    "The first symbolic link among `base` and the path components from it to `p`, or None."
+    cur = base
+    for part in (None, *p.relative_to(base).parts):
+        if part is not None: cur = cur / part
+        if cur.is_symlink(): return cur
+    return None
 
 def pinch_assets(path:Path, assets_dir=None) -> list[Path]:
     "Where a PinchBench task file's assets are looked for: `assets_dir`, else `assets/` beside `tasks/` (the repository layout), then beside the file."
@@ -383,7 +399,12 @@ def load_pinchbench(path, # the task .md file
     path = Path(path); src = str(path)
     m = _FRONT.match(path.read_text(encoding="utf-8"))
     if not m: raise TaskFormatError("no YAML front matter: the file must start with a '---' line and close it with another", source=src)
-    try: fm = yaml.safe_load(m.group(1)) or {}
+    try:
+        # Aliases are refused: a recursive one loads as a cycle that no JSON (or content hash) can hold, a nested one expands
+        # exponentially; PinchBench front matter never needs them.
+        if any(isinstance(ev, yaml.AliasEvent) for ev in yaml.parse(m.group(1), Loader=yaml.SafeLoader)):
+            raise TaskFormatError("front matter uses a YAML alias (*name); write the value out instead", "front matter", source=src)
+        fm = yaml.safe_load(m.group(1)) or {}
     except yaml.YAMLError as e: raise TaskFormatError(f"front matter is not valid YAML: {e}", "front matter", source=src) from None
     if not isinstance(fm, dict): raise TaskFormatError(f"front matter must be a mapping, got {type(fm).__name__}", "front matter", source=src)
     try: tid = sanitize_id(fm.get("id", path.stem))

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from fastcore.basics import patch
 
 from .core import MOUNT, ToolCall
-from .sandbox import Job
+from .sandbox import Job, Limits, workspace_bytes
 
 # %% auto 0
 __all__ = ['READ_LINES', 'READ_CHARS', 'MAX_FILE', 'SEARCH_HITS', 'MAX_LINKS', 'TOOLS', 'PROFILES', 'YIELD_MS', 'POLL_MAX_MS',
@@ -555,11 +555,23 @@ def _read(self:ToolRunner, path:str, offset:int=1, limit:int|None=None) -> str:
 @patch
 def _write(self:ToolRunner, path:str, content:str) -> str:
     data = content.encode("utf-8")
-    fd, rel = self._open_file(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, create=True)
+    fd, rel = self._open_file(path, os.O_WRONLY | os.O_CREAT, create=True)
     try:
+        self._check_quota(len(data) - os.fstat(fd).st_size, rel)  # the old content's bytes are freed by the write
+        os.ftruncate(fd, 0)
         with open(fd, "wb", closefd=False) as f: f.write(data)
     finally: os.close(fd)
     return f"wrote {len(data):,} bytes to {rel}"
+
+# %% ../nbs/03_tools.ipynb
+@patch
+def _check_quota(self:ToolRunner, growth:int, rel:str):
+    "Refuse a change that grows the workspace by `growth` bytes past its quota (the sandbox's `Limits.workspace_mb`)."
+    mb = (self.sandbox.limits if self.sandbox is not None else Limits()).workspace_mb
+    now = workspace_bytes(self.jail.root, (mb << 20) + max(growth, 0))
+    if growth > 0 and now + growth > mb << 20:
+        raise ToolError(f"writing {rel} would take the workspace past its quota of {mb} MiB (it holds {now / 2**20:,.1f} MiB, the "
+                        f"write adds {growth / 2**20:,.1f} MiB); delete files to make room")
 
 # %% ../nbs/03_tools.ipynb
 def _starts(text:str, sub:str) -> list[int]:

@@ -20,7 +20,7 @@ from pygments.lexers import DiffLexer, JsonLexer, TextLexer, get_lexer_for_filen
 from pygments.util import ClassNotFound
 from tqdm.auto import tqdm
 
-from .agent import extract_archive
+from .agent import archive_path, extract_archive
 from .core import Score, Task, ToolCall, Trajectory, scratch_root
 from .debug import _CSS, _badge, VerifierDebugger, VerifierReport, explain
 from .rollout import load_run
@@ -203,7 +203,7 @@ def of_episode(cls:WorkspaceInspector, task:Task, trajectory:Trajectory, # an ep
     if not trajectory.archive: raise ValueError("this trajectory has no workspace archive (runs made before archives existed); re-run it with clawgym run")
     with tempfile.TemporaryDirectory(prefix="clawgym-inspect-", dir=scratch_root()) as d:
         before = snapshot(materialize(task, Path(d) / "before"), 200_000)
-        extract_archive(Path(run_dir) / trajectory.archive, Path(d) / "after")
+        extract_archive(archive_path(run_dir, trajectory.archive), Path(d) / "after")
         return cls(Path(d) / "after", before, title=title or f"{task.id} · {trajectory.policy} · sample {trajectory.sample}")
 
 # %% ../nbs/15_widgets.ipynb

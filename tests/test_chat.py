@@ -277,3 +277,11 @@ def test_eight_threads_share_one_client():
 @pytest.mark.parametrize("spec", ["", "openai:", "openai:m", "openai:m@", "openai:m@localhost:8000", "vllm:m@http://x/v1"])
 def test_parse_spec_errors(spec):
     with pytest.raises(ValueError, match="openai:MODEL@BASE_URL"): parse_spec(spec)
+
+
+def test_garbage_usage_counts_become_zero():
+    from clawgym.chat import parse_completion
+    for bad in (-5, 10**30, 1.5, "12", True, None):
+        r = parse_completion({"choices": [{"message": {"content": "hi"}, "finish_reason": "stop"}],
+                              "usage": {"prompt_tokens": bad, "completion_tokens": 7}})
+        assert (r.tokens_in, r.tokens_out) == (0, 7), bad

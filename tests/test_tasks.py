@@ -346,3 +346,54 @@ def test_pinchbench_hybrid_weights(tmp_path, weights, expected):
     (tmp_path / "task_x.md").write_text(text)
     t = load_pinchbench(tmp_path / "task_x.md", assets_dir=SAMPLES / "pinchbench" / "assets")
     assert (t.aggregation.mode, t.aggregation.code_weight, t.aggregation.rubric_weight) == ("weighted", *expected)
+
+
+@pytest.mark.parametrize("root", ["input_files", "reward"])
+def test_clawgym_linked_root_is_refused(tmp_path, root):
+    "A task folder whose input_files/ or reward/ is itself a link to a host folder does not load, and says which."
+    host = tmp_path / "host"; host.mkdir(); (host / "secret.txt").write_text("host data")
+    d = tmp_path / "tasks" / "task_0001"
+    shutil.copytree(SAMPLES / "clawgym" / "task_0001", d)
+    shutil.rmtree(d / root); (d / root).symlink_to(host)
+    ts = load_tasks(tmp_path / "tasks")
+    assert not ts.tasks and len(ts.errors) == 1 and f"{root}/ is a symbolic link" in ts.errors[0][1]
+
+
+def test_native_linked_workspace_is_refused(tmp_path):
+    host = tmp_path / "host"; host.mkdir(); (host / "secret.txt").write_text("host data")
+    save_dir([make_task("n1")], tmp_path / "tasks")
+    ws = tmp_path / "tasks" / "n1" / "workspace"
+    shutil.rmtree(ws); ws.symlink_to(host)
+    with pytest.raises(TaskFormatError, match="workspace/ is a symbolic link"):
+        load_dir(tmp_path / "tasks" / "n1")
+
+
+@pytest.mark.parametrize("what", ["file", "folder"])
+def test_pinchbench_linked_asset_is_refused(tmp_path, what):
+    host = tmp_path / "host"; host.mkdir(); (host / "standup_transcript.txt").write_text("host data")
+    repo = tmp_path / "repo"; (repo / "tasks").mkdir(parents=True)
+    shutil.copy(SAMPLES / "pinchbench" / "tasks" / "task_07_standup_actions.md", repo / "tasks")
+    if what == "file":
+        (repo / "assets").mkdir(); (repo / "assets" / "standup_transcript.txt").symlink_to(host / "standup_transcript.txt")
+    else: (repo / "assets").symlink_to(host)
+    ts = load_tasks(repo)
+    assert not ts.tasks and "is reached through the symbolic link" in ts.errors[0][1]
+
+
+@pytest.mark.parametrize("front", ["a: &x [*x]\n", "a: &x [1, 2]\nb: [*x, *x, *x]\n"])
+def test_pinchbench_yaml_aliases_are_refused(tmp_path, front):
+    text = (SAMPLES / "pinchbench" / "tasks" / "task_07_standup_actions.md").read_text().replace("---\n", "---\n" + front, 1)
+    (tmp_path / "task_x.md").write_text(text)
+    ts = load_tasks(tmp_path / "task_x.md")
+    assert not ts.tasks and "YAML alias" in ts.errors[0][1]
+
+
+@pytest.mark.parametrize("field,value,why", [("id", "t1\n", "task id"), ("weight", float("nan"), "finite number"),
+                                              ("path", "out/a\nb.txt", "control characters")])
+def test_bad_values_do_not_load(field, value, why):
+    d = {"id": "t1", "instruction": "x", "checks": [{"kind": "file_exists", "params": {"path": "a"}}], "workspace": {"files": [{"path": "in.txt", "text": "x"}]}}
+    if field == "id": d["id"] = value
+    elif field == "weight": d["checks"][0]["weight"] = value
+    else: d["workspace"]["files"][0]["path"] = value
+    with pytest.raises(TaskFormatError, match=why):
+        Task.from_dict(d)

@@ -1,0 +1,47 @@
+"""Workspace quotas: what one episode may put in its (in-memory) workspace, and how large a generated file may be."""
+import pytest
+
+from clawgym.agent import Budget, run_episode
+from clawgym.core import Check, FileSpec, Task, TaskFormatError, WorkspaceSpec
+from clawgym.sandbox import Limits, Sandbox, bwrap_status, workspace_bytes
+from clawgym.tasks import load_jsonl
+from clawgym.tools import ToolRunner
+
+BACKENDS = ["subprocess"] + (["bwrap"] if bwrap_status()[0] else [])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_command_past_the_quota_is_killed(tmp_path, backend):
+    with Sandbox(tmp_path, backend=backend, limits=Limits(workspace_mb=8, wall_s=30)) as sb:
+        r = sb.run("for i in $(seq 1 100); do head -c 1048576 /dev/zero > f$i; done; echo finished")
+        assert "finished" not in r.stdout and r.killed.startswith("workspace quota of 8 MiB exceeded"), r
+        assert workspace_bytes(tmp_path) < 64 << 20  # stopped within a few checks of the line, not after 100 MiB
+        assert sb.run("rm -f f*; echo ok").stdout == "ok\n"  # room is made the ordinary way
+
+
+def test_a_write_past_the_quota_is_refused(tmp_path):
+    with Sandbox(tmp_path, backend="subprocess", limits=Limits(workspace_mb=1)) as sb:
+        tools = ToolRunner(tmp_path, sb)
+        assert not tools.call("write", {"path": "a.txt", "content": "x" * 600_000}).is_error
+        obs = tools.call("write", {"path": "b.txt", "content": "y" * 600_000})
+        assert obs.is_error and "past its quota of 1 MiB" in obs.content
+        assert not tools.call("write", {"path": "a.txt", "content": "z" * 900_000}).is_error  # replacing a file frees its bytes
+
+
+def test_episode_budget_sets_the_quota(tmp_path):
+    t = Task("q", "Fill the disk.", WorkspaceSpec(files=[FileSpec("in.txt", text="x")]), checks=[Check("file_exists", {"path": "f1"})])
+    calls = tmp_path / "calls.json"
+    calls.write_text('[{"name": "exec", "arguments": {"command": "for i in 1 2 3 4 5 6; do head -c 1048576 /dev/zero > f$i; done"}}]')
+    tr = run_episode(t, f"replay:{calls}", budget=Budget(workspace_mb=2))
+    tool = next(m for m in tr.messages if m["role"] == "tool")
+    assert "workspace quota of 2 MiB exceeded" in tool["content"]
+
+
+@pytest.mark.parametrize("params", [{"text": "0123456789", "times": 10**9}, {"size": 2**40}])
+def test_generated_files_are_bounded_at_load(tmp_path, params):
+    name = "repeat" if "times" in params else "random_bytes"
+    line = ('{"id": "big", "instruction": "x", "checks": [{"kind": "file_exists", "params": {"path": "a"}}], '
+            '"workspace": {"files": [{"path": "log.txt", "generator": {"name": "%s", "params": %s}}]}}\n' % (name, __import__("json").dumps(params)))
+    (tmp_path / "t.jsonl").write_text(line)  # 10 GB or 1 TB if generated: refused before anything is allocated
+    with pytest.raises(TaskFormatError, match="the most is 268,435,456"):
+        load_jsonl(tmp_path / "t.jsonl")
