@@ -281,8 +281,8 @@ class ChatClient:
                  model:str, # the model name the server knows
                  api_key:str|None=None, # the key itself; default: read from `api_key_env`
                  api_key_env:str="OPENAI_API_KEY", # environment variable holding the key
-                 timeout:float=60, # seconds per attempt (for streams: per read)
-                 max_retries:int=4, # further attempts after a retryable failure
+                 timeout:float|None=None, # seconds per attempt (for streams: per read); default $CLAWGYM_CHAT_TIMEOUT or 60
+                 max_retries:int|None=None, # further attempts after a retryable failure; default $CLAWGYM_CHAT_RETRIES or 4
                  backoff:float=0.5, # first wait in seconds; doubles per retry, plus up to 25% jitter
                  extra_headers:dict|None=None): # sent with every request (e.g. an organization header)
         if not isinstance(base_url, str) or not base_url.strip(): raise ValueError(f"base_url must be a URL like 'http://127.0.0.1:8000/v1', got {base_url!r}")
@@ -291,6 +291,8 @@ class ChatClient:
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"base_url {base_url!r} must be an http(s) URL with a host, like 'http://127.0.0.1:8000/v1'")
         if not isinstance(model, str) or not model.strip(): raise ValueError(f"model must be the non-empty name the server serves (GET {url}/models lists them), got {model!r}")
+        timeout = float(os.environ.get("CLAWGYM_CHAT_TIMEOUT", 60)) if timeout is None else timeout
+        max_retries = int(os.environ.get("CLAWGYM_CHAT_RETRIES", 4)) if max_retries is None else max_retries
         if timeout <= 0 or max_retries < 0 or backoff < 0:
             raise ValueError(f"need timeout > 0, max_retries >= 0, backoff >= 0; got {timeout}, {max_retries}, {backoff}")
         self.base_url, self.model = url, model.strip()

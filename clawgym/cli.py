@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -281,6 +282,8 @@ def _cmd_train_rl(a):
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="clawgym", description="Build, run, verify and train Claw-style personal agents.")
     p.add_argument("--version", action="version", version=f"clawgym {__version__}")
+    p.add_argument("--chat-timeout", type=float, default=None, help="seconds per attempt of every chat call (policies, judge, synthesis)")
+    p.add_argument("--chat-retries", type=int, default=None, help="further attempts after a retryable chat failure (429, 5xx, timeouts)")
     sub = p.add_subparsers(dest="cmd", required=True)
     tasks = sub.add_parser("tasks", help="inspect, validate and convert task sets").add_subparsers(dest="tasks_cmd", required=True)
     for name, fn, hlp in [("stats", _cmd_stats, "counts by format, category, grading type; files and bytes"),
@@ -438,6 +441,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv:list[str]|None=None) -> int:
     "Entry point of the `clawgym` console script."
     a = build_parser().parse_args(argv)
+    # Chat clients are made deep inside policies, judges and synthesis, also in worker processes: the environment reaches them all.
+    if a.chat_timeout is not None: os.environ["CLAWGYM_CHAT_TIMEOUT"] = str(a.chat_timeout)
+    if a.chat_retries is not None: os.environ["CLAWGYM_CHAT_RETRIES"] = str(a.chat_retries)
     try: code = a.fn(a)
     except (TaskFormatError, FileNotFoundError, FileExistsError, NotADirectoryError, ValueError) as e:
         print(f"clawgym: error: {e}", file=sys.stderr); code = 2

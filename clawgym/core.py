@@ -22,7 +22,8 @@ from typing import Any, Literal, Optional, Union
 __all__ = ['MOUNT', 'CATEGORIES', 'GRADING_TYPES', 'RUBRIC_LEVELS', 'STATUSES', 'FILE_GENERATORS', 'GENERATOR_SIZES',
            'MAX_GENERATED', 'TaskFormatError', 'from_json_value', 'dumps', 'Record', 'check_relpath', 'weight_of',
            'register_generator', 'parse_mode', 'FileSpec', 'WorkspaceSpec', 'Check', 'RubricRule', 'Aggregation',
-           'ToolCall', 'TaskMeta', 'Task', 'Score', 'Step', 'Trajectory', 'scratch_root', 'write_jsonl', 'read_jsonl']
+           'ToolCall', 'TaskMeta', 'Task', 'Score', 'Step', 'Trajectory', 'scratch_root', 'exit_with', 'write_jsonl',
+           'read_jsonl']
 
 # %% ../nbs/00_core.ipynb
 MOUNT = "/root/.openclaw/workspace"  # where the agent (and hidden reward scripts) see the workspace
@@ -504,6 +505,19 @@ def scratch_root(min_free_gb:float=1.0) -> str|None:
         if os.path.isdir(shm) and os.access(shm, os.W_OK) and shutil.disk_usage(shm).free >= min_free_gb * 2**30: return shm
     except OSError: pass
     return None
+
+# %% ../nbs/00_core.ipynb
+def exit_with(parent:int, # the pid of the process that started the pool
+              every:float=1.0): # seconds between looks
+    "A worker pool's initializer: the worker exits once `parent` is gone, so killing a run's main process alone leaves no workers behind."
+    import os, threading, time
+    def watch():
+        while True:
+            time.sleep(every)
+            try: os.kill(parent, 0)
+            except ProcessLookupError: os._exit(1)
+            except PermissionError: pass  # alive, owned by someone else
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 # %% ../nbs/00_core.ipynb
 def write_jsonl(path, records, append:bool=False) -> Path:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
 import random
 import re
 import tempfile
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .core import MOUNT, Task, scratch_root
+from .core import MOUNT, Task, exit_with, scratch_root
 from .sandbox import Limits, Sandbox
 from .tools import ToolRunner
 from .verify import verify_many
@@ -227,7 +228,7 @@ def filter_tasks(tasks:list[Task], workers:int=2, backend:str="auto", dedup:str=
     payload = [t.to_json() for t in tasks]
     if workers <= 0: results = [GateResult(**_gate_job(p, backend)) for p in tqdm(payload, desc="gates", disable=not progress)]
     else:
-        with ProcessPoolExecutor(workers, mp_context=mp.get_context("forkserver")) as ex:
+        with ProcessPoolExecutor(workers, mp_context=mp.get_context("forkserver"), initializer=exit_with, initargs=(os.getpid(),)) as ex:
             results = [GateResult(**r) for r in tqdm(ex.map(_gate_job, payload, [backend] * len(payload), chunksize=16),
                                                      total=len(payload), desc="gates", disable=not progress)]
     reasons = Counter()

@@ -29,7 +29,7 @@ from tqdm.auto import tqdm
 import clawgym
 import clawgym.llm  # registers the openai: and hf: policy specs, here and in every worker that imports this module
 from .agent import Budget, Episode, Policy, archive_name, make_policy, run_episode
-from .core import Task, TaskFormatError, Trajectory
+from .core import Task, TaskFormatError, Trajectory, exit_with
 from .harness import check_harness
 from .sandbox import default_backend
 from .tools import PROFILES, tool_schemas
@@ -110,7 +110,7 @@ def _serial(jobs, policy:Policy, args:tuple) -> Iterator[Trajectory]:
 
 def _processes(jobs, policy, args:tuple, workers:int) -> Iterator[Trajectory]:
     # forkserver: workers start from a clean interpreter, not a copy of a parent holding threads or a model.
-    with ProcessPoolExecutor(workers, mp_context=mp.get_context("forkserver")) as ex:
+    with ProcessPoolExecutor(workers, mp_context=mp.get_context("forkserver"), initializer=exit_with, initargs=(os.getpid(),)) as ex:
         pending, it = set(), iter(jobs)
         def refill():
             # A short queue: an interrupted run loses only what is in flight.
@@ -227,7 +227,7 @@ def run_lock(out:Path):
         try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             f.seek(0); who = f.read().strip() or "another process"
-            raise RuntimeError(f"{out} is being written by another clawgym run ({who}); wait for it, or use another --out") from None
+            raise FileExistsError(f"{out} is being written by another clawgym run ({who}); wait for it, or use another --out") from None
         f.seek(0); f.truncate(); f.write(f"pid {os.getpid()}\n"); f.flush()
         yield
     finally: f.close()  # closing releases the lock

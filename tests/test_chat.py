@@ -285,3 +285,17 @@ def test_garbage_usage_counts_become_zero():
         r = parse_completion({"choices": [{"message": {"content": "hi"}, "finish_reason": "stop"}],
                               "usage": {"prompt_tokens": bad, "completion_tokens": 7}})
         assert (r.tokens_in, r.tokens_out) == (0, 7), bad
+
+
+def test_chat_timeout_and_retries_from_the_cli(monkeypatch):
+    "`clawgym --chat-timeout S --chat-retries N ...` reaches every ChatClient made later, in this process or a worker."
+    from clawgym.chat import ChatClient
+    from clawgym import cli
+    monkeypatch.delenv("CLAWGYM_CHAT_TIMEOUT", raising=False); monkeypatch.delenv("CLAWGYM_CHAT_RETRIES", raising=False)
+    c = ChatClient("http://127.0.0.1:9/v1", "m")
+    assert (c.timeout, c.max_retries) == (60, 4)
+    samples = str(__import__("pathlib").Path(__file__).resolve().parent.parent / "data_samples" / "tasks.jsonl")
+    assert cli.main(["--chat-timeout", "7.5", "--chat-retries", "1", "tasks", "stats", samples]) == 0
+    c = ChatClient("http://127.0.0.1:9/v1", "m")
+    assert (c.timeout, c.max_retries) == (7.5, 1)
+    monkeypatch.delenv("CLAWGYM_CHAT_TIMEOUT"); monkeypatch.delenv("CLAWGYM_CHAT_RETRIES")

@@ -47,10 +47,10 @@ def test_bad_bytes_and_repeated_keys_are_skipped_with_file_and_line(tmp_path):
 def test_a_second_writer_on_the_same_run_folder_refuses(tmp_path):
     out = tmp_path / "run"
     with run_lock(out):
-        with pytest.raises(RuntimeError, match="being written by another clawgym run"):
+        with pytest.raises(FileExistsError, match="being written by another clawgym run"):
             run_tasks([task()], "noop", out, workers=0, progress=False)
         code = ("import sys; from pathlib import Path; from clawgym.rollout import run_lock\n"
-                "try:\n    with run_lock(Path(sys.argv[1])): pass\nexcept RuntimeError as e: print(e); sys.exit(3)\n")
+                "try:\n    with run_lock(Path(sys.argv[1])): pass\nexcept FileExistsError as e: print(e); sys.exit(3)\n")
         p = subprocess.run([sys.executable, "-c", code, str(out)], capture_output=True, text=True)
         assert p.returncode == 3 and "another clawgym run (pid" in p.stdout, p
     s = run_tasks([task()], "noop", out, workers=0, progress=False)  # the lock is free again once its holder is done
@@ -76,3 +76,33 @@ def test_exports_never_overwrite_the_run(tmp_path, name):
         with pytest.raises(ValueError, match="one of the run's own files"):
             export()
     assert (out / "trajectories.jsonl").read_bytes() == before
+
+
+def _marked(mark: str) -> list[int]:
+    out = []
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit(): continue
+        try:
+            if f"CLAWGYM_TEST_MARK={mark}".encode() in (d / "environ").read_bytes(): out.append(int(d.name))
+        except OSError: continue
+    return out
+
+
+def test_killing_the_parent_alone_leaves_no_workers(tmp_path):
+    "SIGKILL to the `clawgym run` process only: its pool workers notice and exit within seconds."
+    import os, signal, secrets
+    from clawgym.tasks import save_jsonl
+    save_jsonl([task(i) for i in range(4)], tmp_path / "t.jsonl")
+    calls = tmp_path / "calls.json"
+    calls.write_text('[{"name": "exec", "arguments": {"command": "sleep 20"}}]')
+    mark = secrets.token_hex(6)
+    p = subprocess.Popen([str(Path(sys.executable).with_name("clawgym")), "run", "--tasks", str(tmp_path / "t.jsonl"), "--policy",
+                          f"replay:{calls}", "--out", str(tmp_path / "run"), "--workers", "2"],
+                         env={**os.environ, "CLAWGYM_TEST_MARK": mark}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while len(_marked(mark)) < 3 and time.time() < deadline: time.sleep(0.2)  # the parent, the forkserver, workers
+    assert len(_marked(mark)) >= 3, "the run's workers never started"
+    os.kill(p.pid, signal.SIGKILL); p.wait()
+    deadline = time.time() + 15
+    while _marked(mark) and time.time() < deadline: time.sleep(0.2)
+    assert _marked(mark) == [], "processes of the killed run are still alive"
