@@ -233,6 +233,22 @@ def is_bench(path) -> bool:
     "Whether `path` is a bench folder (or its manifest.json)."
     return (_bench_dir(path) / "manifest.json").is_file()
 
+_SHA = re.compile(r"[0-9a-f]{64}")
+
+def _check_manifest(m:dict, where:Path):
+    "The fields `load_bench` relies on, with their types, and the task list's own hash: a hand edit gives a clear error, not a KeyError."
+    bad = lambda why: BenchIntegrityError(f"{where}: {why}; restore the manifest (e.g. `git checkout`) or build a new bench")
+    for key, kind in (("name", str), ("created_at", str), ("tasks_sha256", str), ("tasks", list)):
+        if not isinstance(m.get(key), kind): raise bad(f"field {key!r} must be a {kind.__name__}, got {m.get(key)!r:.80}")
+    for i, e in enumerate(m["tasks"]):
+        if not isinstance(e, dict) or not isinstance(e.get("id"), str) or not isinstance(e.get("hash"), str) or not _SHA.fullmatch(e["hash"]):
+            raise bad(f"tasks[{i}] must be an object with an 'id' and a sha256 'hash', got {e!r:.120}")
+    ids = [e["id"] for e in m["tasks"]]
+    if len(set(ids)) != len(ids): raise bad(f"task ids repeat: {sorted({i for i in ids if ids.count(i) > 1})[:5]}")
+    if "review" in m and not isinstance(m["review"], dict): raise bad("field 'review' must be an object")
+    if tasks_sha256((e["id"], e["hash"]) for e in m["tasks"]) != m["tasks_sha256"]:
+        raise bad("its tasks_sha256 does not match its own task list (the list or the hash was edited)")
+
 def load_bench(path) -> Bench: # a bench folder or its manifest.json
     "Load a frozen bench, re-hashing every task; `BenchIntegrityError` names every task that changed, went missing or was added."
     d = _bench_dir(path)
@@ -241,6 +257,7 @@ def load_bench(path) -> Bench: # a bench folder or its manifest.json
     except json.JSONDecodeError as e: raise BenchIntegrityError(f"{d / 'manifest.json'} is not valid JSON ({e.msg} at line {e.lineno}); restore it from the bench's copy") from None
     if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT:
         raise BenchIntegrityError(f"{d / 'manifest.json'} is not a clawgym bench manifest (expected format {MANIFEST_FORMAT!r})")
+    _check_manifest(manifest, d / "manifest.json")
     order = [e["id"] for e in manifest["tasks"]]
     want = {e["id"]: e["hash"] for e in manifest["tasks"]}
     found, broken, added = {}, [], []

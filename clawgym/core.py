@@ -10,6 +10,7 @@ import dataclasses
 import hashlib
 import json
 import math
+import os
 import random
 import re
 import types
@@ -521,10 +522,16 @@ def exit_with(parent:int, # the pid of the process that started the pool
 
 # %% ../nbs/00_core.ipynb
 def write_jsonl(path, records, append:bool=False) -> Path:
-    "Write records (dicts or Records) one per line, UTF-8."
+    "Write records (dicts or Records) one per line, UTF-8; a new file is written aside and renamed, so a killed writer leaves the old file or none, never half of one."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a" if append else "w", encoding="utf-8") as f:
-        for r in records: f.write(dumps(r.to_dict() if isinstance(r, Record) else r) + "\n")
+    target = path if append else path.with_name(f".{path.name}.{os.getpid()}.partial")
+    try:
+        with open(target, "a" if append else "w", encoding="utf-8") as f:
+            for r in records: f.write(dumps(r.to_dict() if isinstance(r, Record) else r) + "\n")
+            f.flush(); os.fsync(f.fileno())
+        if not append: os.replace(target, path)
+    finally:
+        if not append and target.exists(): target.unlink()
     return path
 
 def read_jsonl(path) -> list[dict]:

@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
@@ -24,10 +25,10 @@ from .core import CATEGORIES, MOUNT, FileSpec, Task, TaskFormatError, check_relp
 from .workspace import workspace_files
 
 # %% auto 0
-__all__ = ['CLAWGYM_REWARD_COMMAND', 'REWARD_FORMAT', 'GRADING_ASSETS', 'PINCH_AGGREGATION', 'JUDGE_LEVELS', 'MAX_SCAN_DEPTH',
-           'PINCH_GLOB', 'TaskSet', 'save_jsonl', 'load_jsonl', 'save_dir', 'load_dir', 'map_category',
-           'map_grading_type', 'sanitize_id', 'load_clawgym_task', 'save_clawgym', 'pinch_assets', 'pinch_weights',
-           'load_pinchbench', 'pinch_task_files', 'load_tasks', 'task_stats', 'format_stats_table']
+__all__ = ['WRITING_MARKER', 'CLAWGYM_REWARD_COMMAND', 'REWARD_FORMAT', 'GRADING_ASSETS', 'PINCH_AGGREGATION', 'JUDGE_LEVELS',
+           'MAX_SCAN_DEPTH', 'PINCH_GLOB', 'TaskSet', 'save_jsonl', 'load_jsonl', 'save_dir', 'load_dir',
+           'map_category', 'map_grading_type', 'sanitize_id', 'load_clawgym_task', 'save_clawgym', 'pinch_assets',
+           'pinch_weights', 'load_pinchbench', 'pinch_task_files', 'load_tasks', 'task_stats', 'format_stats_table']
 
 # %% ../nbs/04_tasks.ipynb
 def _read_tree(root:Path) -> dict[str, tuple[bytes, int]]:
@@ -54,6 +55,23 @@ def _write_tree(root:Path, files:dict[str, tuple[bytes, int]]):
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_bytes(data)
         os.chmod(p, mode)
+
+WRITING_MARKER = ".clawgym-writing"  # present in a task folder root while a save is under way; a killed save leaves it behind
+
+@contextmanager
+def _writing(root:Path):
+    "Mark `root` as being written for the duration; `load_tasks` refuses a folder that still holds the marker."
+    made = not root.exists()
+    root.mkdir(parents=True, exist_ok=True)
+    marker, before = root / WRITING_MARKER, set(os.listdir(root))
+    marker.write_text(f"pid {os.getpid()} started writing task folders here; a save that completes removes this file\n")
+    try: yield root
+    except BaseException:
+        if not set(os.listdir(root)) - before - {WRITING_MARKER}:  # refused before writing anything: nothing is half-written
+            marker.unlink()
+            if made: root.rmdir()
+        raise
+    marker.unlink()
 
 def _fresh_dir(d:Path, marker:str) -> Path:
     "Empty task folder `d`; an existing folder is replaced only when it holds `marker` (so it is one we wrote)."
@@ -144,14 +162,15 @@ def save_dir(tasks:Iterable[Task], # the tasks to write
              root) -> Path: # folder that receives one `<id>/` folder per task (created when missing)
     "Write each task as `root/<id>/` with `task.json`, `workspace/` and `hidden/`; returns `root`."
     root = Path(root)
-    for t in tasks:
-        d = _fresh_dir(root / t.id, "task.json")
-        spec = t.to_dict()
-        if t.workspace.files: spec["workspace"]["files"] = [_file_entry(f) for f in t.workspace.files]
-        if t.hidden: spec["hidden"] = [_file_entry(f) for f in t.hidden]
-        for folder, files in (("workspace", t.workspace.files), ("hidden", t.hidden)):
-            _write_tree(d / folder, {f.path: (f.data(), f.mode) for f in files if f.generator is None})
-        (d / "task.json").write_bytes(_dump_json(spec))
+    with _writing(root):
+        for t in tasks:
+            d = _fresh_dir(root / t.id, "task.json")
+            spec = t.to_dict()
+            if t.workspace.files: spec["workspace"]["files"] = [_file_entry(f) for f in t.workspace.files]
+            if t.hidden: spec["hidden"] = [_file_entry(f) for f in t.hidden]
+            for folder, files in (("workspace", t.workspace.files), ("hidden", t.hidden)):
+                _write_tree(d / folder, {f.path: (f.data(), f.mode) for f in files if f.generator is None})
+            (d / "task.json").write_bytes(_dump_json(spec))
     return root
 
 # %% ../nbs/04_tasks.ipynb
@@ -309,18 +328,19 @@ def save_clawgym(tasks:Iterable[Task], # the tasks to write
                  root) -> Path: # folder that receives one `task_<id>/` folder per task (created when missing)
     "Write each task as a ClawGym folder `root/task_<id>/` (data_entry.json, input_files/, reward/); returns `root`."
     root, seen = Path(root), {}
-    for t in tasks:
-        folder = t.meta.extra.get("clawgym", {}).get("folder") or (t.id if t.id.startswith("task_") else f"task_{t.id}")
-        if "/" in check_relpath(folder, "meta.extra.clawgym.folder"): raise TaskFormatError(f"folder name {folder!r} must not contain '/'", "meta.extra.clawgym.folder", t.id)
-        if folder in seen: raise TaskFormatError(f"tasks {seen[folder]!r} and {t.id!r} would both be written to {root / folder}", "id", t.id)
-        seen[folder] = t.id
-        files = workspace_files(t)
-        reward = _reward_files(t, files)  # before touching the disk: a task ClawGym cannot hold leaves nothing half-written
-        entry, inputs = _data_entry(t, files)
-        d = _fresh_dir(root / folder, "data_entry.json")
-        _write_tree(d / "input_files", inputs)
-        _write_tree(d / "reward", reward)
-        (d / "data_entry.json").write_bytes(_dump_json(entry))
+    with _writing(root):
+        for t in tasks:
+            folder = t.meta.extra.get("clawgym", {}).get("folder") or (t.id if t.id.startswith("task_") else f"task_{t.id}")
+            if "/" in check_relpath(folder, "meta.extra.clawgym.folder"): raise TaskFormatError(f"folder name {folder!r} must not contain '/'", "meta.extra.clawgym.folder", t.id)
+            if folder in seen: raise TaskFormatError(f"tasks {seen[folder]!r} and {t.id!r} would both be written to {root / folder}", "id", t.id)
+            seen[folder] = t.id
+            files = workspace_files(t)
+            reward = _reward_files(t, files)  # before touching the disk: a task ClawGym cannot hold leaves nothing half-written
+            entry, inputs = _data_entry(t, files)
+            d = _fresh_dir(root / folder, "data_entry.json")
+            _write_tree(d / "input_files", inputs)
+            _write_tree(d / "reward", reward)
+            (d / "data_entry.json").write_bytes(_dump_json(entry))
     return root
 
 # %% ../nbs/04_tasks.ipynb
@@ -447,6 +467,10 @@ def _is_pinchbench(p:Path) -> bool:
 
 MAX_SCAN_DEPTH = 3  # how many folder levels `load_tasks` descends looking for task collections
 
+def _half_written(path:Path):
+    raise TaskFormatError(f"{path} was left half-written by an interrupted save ({WRITING_MARKER} is still there); write it again "
+                          "(e.g. rerun the `clawgym synth` or `tasks convert` that made it)", source=str(path))
+
 PINCH_GLOB = "task_*.md"  # the task files PinchBench's loader reads in a folder (TASK_TEMPLATE.md is not one)
 
 def pinch_task_files(folder:Path) -> list[Path]:
@@ -471,6 +495,7 @@ def _entries(path:Path, assets_dir, depth:int=0) -> list:
         if path.suffix == ".md" and (depth == 0 or (path.match(PINCH_GLOB) and _is_pinchbench(path))):
             return [(str(path), "pinchbench", lambda: load_pinchbench(path, assets_dir))]
         return []
+    if (path / WRITING_MARKER).is_file(): return [(str(path / WRITING_MARKER), "partial", lambda: _half_written(path))]
     if (path / "tasks").is_dir() and pinch_task_files(path / "tasks"):  # a PinchBench repository: tasks/ with assets/ beside it
         return [(str(p), "pinchbench", lambda p=p: load_pinchbench(p, assets_dir)) for p in pinch_task_files(path / "tasks")]
     if path.name == "tasks" and (path / "manifest.yaml").is_file():

@@ -109,6 +109,20 @@ def test_tampering_makes_load_fail_naming_the_task(built, tmp_path):
     with pytest.raises(BenchIntegrityError) as e: load_bench(d)
     assert e.value.changed == [t["id"]] and e.value.missing == [json.loads(lines[-1])["id"]]
 
+@pytest.mark.parametrize("edit,why", [
+    (lambda m: m.pop("tasks"), "field 'tasks' must be a list"),
+    (lambda m: m["tasks"].__setitem__(0, "t"), "tasks\\[0\\] must be an object"),
+    (lambda m: m["tasks"][0].__setitem__("hash", 42), "tasks\\[0\\] must be an object"),
+    (lambda m: m["tasks"].append(dict(m["tasks"][0])), "task ids repeat"),
+    (lambda m: m["tasks"].pop(), "tasks_sha256 does not match"),
+    (lambda m: m.__setitem__("name", None), "field 'name' must be a str")])
+def test_hand_edited_manifest_is_a_clear_error(built, tmp_path, edit, why):
+    d = tmp_path / "copy"
+    shutil.copytree(built.path, d, ignore=shutil.ignore_patterns("calibration"))
+    m = json.loads((d / "manifest.json").read_text()); edit(m)
+    (d / "manifest.json").write_text(json.dumps(m))
+    with pytest.raises(BenchIntegrityError, match=why): load_bench(d)
+
 # --- review --------------------------------------------------------------------------------------------------------------
 
 def test_llm_review_through_a_chat_endpoint_and_decisions(built, tmp_path):

@@ -397,3 +397,35 @@ def test_bad_values_do_not_load(field, value, why):
     else: d["workspace"]["files"][0]["path"] = value
     with pytest.raises(TaskFormatError, match=why):
         Task.from_dict(d)
+
+
+@pytest.mark.parametrize("writer", ["dir", "clawgym"])
+def test_an_interrupted_save_does_not_load_as_a_shorter_set(tmp_path, writer):
+    "A save killed half way (here: a task that cannot be written, after one that was) leaves its marker; loading refuses."
+    save = {"dir": save_dir, "clawgym": save_clawgym}[writer]
+    good = make_task("a1")
+    bad = Task.from_dict({**good.to_dict(), "id": "a2", "checks": [], "rubric": [{"name": "r", "file_path": "", "criteria": "c",
+                          "levels": ["a", "b", "c", "d", "e"]}], "aggregation": {"mode": "rubric_only"}})
+    if writer == "dir":
+        class Boom(Exception): pass
+        def tasks():
+            yield good
+            raise Boom("killed")
+        with pytest.raises(Boom): save(tasks(), tmp_path / "out")
+    else:
+        with pytest.raises(TaskFormatError): save([good, bad], tmp_path / "out")  # a rubric-only task has no ClawGym form
+    ts = load_tasks(tmp_path / "out")
+    assert not ts.tasks and "half-written by an interrupted save" in ts.errors[0][1]
+    save([good], tmp_path / "out")  # writing it again completes it
+    assert [t.id for t in load_tasks(tmp_path / "out")] == ["a1"]
+
+
+def test_jsonl_writes_are_atomic(tmp_path):
+    from clawgym.core import write_jsonl
+    f = tmp_path / "pool.jsonl"
+    save_jsonl([make_task("a1"), make_task("a2")], f)
+    def records():
+        yield make_task("b1").to_dict()
+        raise KeyboardInterrupt  # killed mid-write
+    with pytest.raises(KeyboardInterrupt): write_jsonl(f, records())
+    assert [t.id for t in load_jsonl(f)] == ["a1", "a2"] and [p.name for p in tmp_path.iterdir()] == ["pool.jsonl"]
