@@ -157,16 +157,15 @@ def reward_payload(task:Task, messages:list[dict]|None) -> dict:
     if not isinstance(md, dict): md = {"category": task.meta.category, "grading_type": task.meta.grading_type}
     return {"final_message": (final or "").strip(), "metadata": md, "transcript": openclaw_transcript(messages or [])}
 
-def _place(ws:Path, rel:str, data:bytes, mode:int):
-    "Write a hidden file into the workspace copy at `rel`, replacing whatever the agent left on the way."
-    top = ws / rel.split("/")[0]
-    if top.is_symlink() or (top.exists() and not top.is_dir()): top.unlink()
-    p = ws / rel
-    for parent in list(p.parents)[::-1]:
-        if ws in parent.parents and (parent.is_symlink() or (parent.exists() and not parent.is_dir())): parent.unlink()
-    p.parent.mkdir(parents=True, exist_ok=True)
+def _clear(p:Path):
+    "Remove whatever the agent left at `p` (a file, a link, a folder), so what is written there next is ours alone."
     if p.is_symlink() or p.is_file(): p.unlink()
     elif p.is_dir(): shutil.rmtree(p)
+
+def _place(ws:Path, rel:str, data:bytes, mode:int):
+    "Write a hidden file into the workspace copy at `rel`, below a top folder `run_reward` cleared first (no link on the way)."
+    p = ws / rel
+    p.parent.mkdir(parents=True, exist_ok=True)
     p.write_bytes(data); p.chmod(mode | 0o444)
 
 def run_reward(task:Task, workspace, messages:list[dict]|None=None, backend:str="auto", timeout:float=120.0) -> CodeEvidence:
@@ -178,8 +177,7 @@ def run_reward(task:Task, workspace, messages:list[dict]|None=None, backend:str=
         os.chmod(tmp, 0o711)
         ws = Path(tmp) / "ws"
         shutil.copytree(workspace, ws, symlinks=True)
-        for top in {f.path.split("/")[0] for f in task.hidden}:  # upstream replaces reward/ whole
-            if (ws / top).is_dir() and not (ws / top).is_symlink(): shutil.rmtree(ws / top)
+        for top in {f.path.split("/")[0] for f in task.hidden} | {grading.PAYLOAD_FILE}: _clear(ws / top)  # upstream replaces reward/ whole
         for f in task.hidden: _place(ws, f.path, f.data(), f.mode)
         _place(ws, grading.PAYLOAD_FILE, json.dumps(reward_payload(task, messages)).encode(), 0o644)
         with Sandbox(ws, backend="bwrap", limits=Limits(wall_s=timeout, cpu_s=int(timeout), output_bytes=200_000)) as sb:
