@@ -294,7 +294,8 @@ class Episode:
         openclaw = harness == "openclaw"
         if openclaw: seed_bootstrap(self.workspace)  # as OpenClaw does on each run: only files that are missing, never MEMORY.md
         self.before = snapshot(self.workspace)
-        self.sandbox = Sandbox(self.workspace, backend=backend, limits=Limits(wall_s=self.budget.exec_timeout, workspace_mb=self.budget.workspace_mb))
+        quota = min(self.budget.workspace_mb, task.meta.workspace_mb or self.budget.workspace_mb)  # a task may only tighten the run's quota
+        self.sandbox = Sandbox(self.workspace, backend=backend, limits=Limits(wall_s=self.budget.exec_timeout, workspace_mb=quota))
         self.tools = ToolRunner(self.workspace, self.sandbox, profile="openclaw" if openclaw else profile, exec_timeout=self.budget.exec_timeout)
         self.schemas = self.tools.schemas()
         system = openclaw_system_prompt(self.workspace, self.schemas, model=model) if openclaw else SYSTEM_PROMPT.format(mount=MOUNT)

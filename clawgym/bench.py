@@ -25,7 +25,7 @@ from typing import Callable
 import numpy as np
 
 import clawgym
-from .core import CATEGORIES, MOUNT, Task, TaskFormatError, Trajectory
+from .core import CATEGORIES, MOUNT, Task, TaskFormatError, Trajectory, write_json, write_jsonl, write_text
 from .rollout import load_run, run_tasks
 from .tasks import GRADING_ASSETS, TaskSet, load_tasks, save_clawgym, save_dir, save_jsonl
 from .workspace import workspace_files
@@ -177,12 +177,6 @@ def tasks_sha256(pairs) -> str:
     "sha256 over sorted (task id, content hash) pairs: the identity of a set of tasks."
     return hashlib.sha256("\n".join(f"{i} {h}" for i, h in sorted(pairs)).encode()).hexdigest()
 
-def _write_json(path:Path, obj):
-    "Write JSON atomically, so a reader never sees half a manifest."
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    tmp.replace(path)
-
 # %% ../nbs/14_bench.ipynb
 @dataclass
 class Bench:
@@ -220,7 +214,7 @@ class Bench:
 
     def save(self):
         "Write the manifest back (review results and decisions change; the frozen task entries do not)."
-        _write_json(self.path / "manifest.json", self.manifest)
+        write_json(self.path / "manifest.json", self.manifest)
 
     def __repr__(self): return f"Bench({self.name!r}, {len(self.tasks)} tasks, {len(self.active)} active, {len(self.pending)} pending review)"
 
@@ -332,7 +326,7 @@ def build_bench(pool, # the pool: a list of Tasks, a TaskSet, or a path load_tas
     pool_lines = [{"id": t.id, "category": t.meta.category, "family": t.meta.family, **verdicts[t.id], "bin": bins[t.id],
                    "selected": t.id in chosen_ids, "calibration": {s: c["tasks"][t.id] for s, c in cal.items()}} for t in tasks]
     save_jsonl(chosen, out / "tasks.jsonl")
-    (out / "calibration" / "pool.jsonl").write_text("".join(json.dumps(l) + "\n" for l in pool_lines), encoding="utf-8")
+    write_jsonl(out / "calibration" / "pool.jsonl", pool_lines)
     entries = [{"id": t.id, "hash": t.content_hash(), "category": t.meta.category, "family": t.meta.family,
                 "grading_type": t.meta.grading_type, "declared_difficulty": t.meta.difficulty,
                 "difficulty": verdicts[t.id]["difficulty"], "difficulty_bin": bins[t.id],
@@ -350,7 +344,7 @@ def build_bench(pool, # the pool: a list of Tasks, a TaskSet, or a path load_tas
                            "difficulty_bin": dict(sorted(Counter(bins[t.id] for t in chosen).items())),
                            "family": dict(sorted(Counter(t.meta.family for t in chosen).items()))},
                 "tasks": entries, "review": {"results": {}, "decisions": {}}}
-    _write_json(out / "manifest.json", manifest)
+    write_json(out / "manifest.json", manifest)
     bench = load_bench(out)
     if review is not None: review_bench(bench, review, reviewer, progress=progress)
     return bench
@@ -668,7 +662,7 @@ def export_bench(bench, # a Bench or its folder
             save_dir(tasks, staging / "tasks")
             m = {**bench.manifest, "tasks": [e for e in bench.manifest["tasks"] if e["id"] in ids], "exported_from": str(bench.path.resolve())}
             m["tasks_sha256"] = tasks_sha256((e["id"], e["hash"]) for e in m["tasks"])
-            _write_json(staging / "manifest.json", m)
+            write_json(staging / "manifest.json", m)
         elif fmt == "clawgym": save_clawgym(tasks, staging)
         elif fmt == "harbor":
             ents = bench.entries
@@ -681,7 +675,7 @@ def export_bench(bench, # a Bench or its folder
             pl.DataFrame(_parquet_rows(bench, tasks)).write_parquet(staging / "data/test-00000-of-00001.parquet")
             (staging / "README.md").write_text(_CARD.format(name=bench.name, n=len(tasks), created=bench.manifest["created_at"],
                                                             version=bench.manifest["clawgym"], sha=bench.manifest["tasks_sha256"]))
-        _write_json(staging / EXPORT_MARKER, {k: v for k, v in report.items() if k != "out"})
+        write_json(staging / EXPORT_MARKER, {k: v for k, v in report.items() if k != "out"})
         _replace_dir(staging, out)
     finally: shutil.rmtree(staging, ignore_errors=True)
     return {**report, "partial_solutions": partial}
@@ -734,12 +728,12 @@ def run_bench(bench, # a bench folder, or any task path load_tasks reads (ClawGy
             raise ValueError(f"{out} holds a run of bench {old['name']!r} (tasks {old['active_sha256'][:12]}), not of {ident['name']!r} "
                              f"(tasks {ident['active_sha256'][:12]}); use another --out or --overwrite")
     out.mkdir(parents=True, exist_ok=True)
-    _write_json(out / "bench.json", {"bench": ident, "tasks": index})
+    write_json(out / "bench.json", {"bench": ident, "tasks": index})
     summary = run_tasks(tasks, policy, out, samples=samples, workers=workers, budget=budget, backend=backend, base_seed=base_seed,
                         overwrite=overwrite, progress=progress, executor=executor, concurrency=concurrency, tasks_path=tasks_path,
                         harness=harness, strict_checkers=strict_checkers)
     summary = {**summary, "bench": ident["name"], "bench_tasks_sha256": ident["active_sha256"], "skipped": ident.get("skipped", [])}
-    _write_json(out / "summary.json", summary)
+    write_json(out / "summary.json", summary)
     return summary
 
 # %% ../nbs/14_bench.ipynb
@@ -990,6 +984,6 @@ def bench_report(runs:list, # run folders made by run_bench
             if worst: md.append("\n" + _md_table(["task", labels[i], labels[j], "difference"],
                                                  [[t, _fmt(by_id[i][t]), _fmt(by_id[j][t]), f"{d:+.3f}"] for t, d in worst]))
     md.append("\n## Plots\n\n" + "\n".join(f"![{f[:-4]}]({f})" for f in files) + "\n")
-    (out / "report.md").write_text("\n".join(md), encoding="utf-8")
-    _write_json(out / "metrics.json", {"runs": dict(zip(labels, metrics)), "comparisons": comparisons})
+    write_text(out / "report.md", "\n".join(md))
+    write_json(out / "metrics.json", {"runs": dict(zip(labels, metrics)), "comparisons": comparisons})
     return {"metrics": dict(zip(labels, metrics)), "comparisons": comparisons, "files": ["report.md", "metrics.json", "episodes.parquet"] + files}

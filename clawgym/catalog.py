@@ -19,7 +19,7 @@ from pathlib import Path
 import yaml
 
 import clawgym
-from .core import CATEGORIES
+from .core import CATEGORIES, write_text
 
 # %% auto 0
 __all__ = ['ASSETS', 'PERSONAS_PATH', 'SKILLS_PATH', 'TONES', 'OCCUPATIONS', 'LIVES', 'HABITS', 'GOAL_LEADS', 'FIRST_NAMES',
@@ -299,7 +299,7 @@ def save_personas_jsonl(ps:list[Persona], # personas to write
                         path:str|Path,      # the JSONL file
                        ) -> None:
     "Write personas one JSON object a line (their fields plus `persona` text), byte-identical for the same personas."
-    Path(path).write_text("".join(json.dumps(p.to_dict(), ensure_ascii=False) + "\n" for p in ps), encoding="utf-8")
+    write_text(path, "".join(json.dumps(p.to_dict(), ensure_ascii=False) + "\n" for p in ps))
 
 # %% ../nbs/05_catalog.ipynb
 _FIELDS = ("id", "name", "occupation", "life", "goals", "habits", "tone")

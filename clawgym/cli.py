@@ -14,7 +14,7 @@ from pathlib import Path
 
 import clawgym
 from . import __version__
-from .core import Task, TaskFormatError
+from .core import Task, TaskFormatError, write_json, write_text
 from .tasks import format_stats_table, load_tasks, save_clawgym, save_dir, save_jsonl, task_stats
 from .workspace import materialize, scaffold, snapshot
 
@@ -66,7 +66,7 @@ def run_demo(out, tasks_path=None, n_synth:int=300, seed:int=0, workers:int=2, b
     rows = validate_tasks(ts.tasks, out / "samples" / "workspaces", workers=workers)
     save_jsonl(ts.tasks, out / "samples" / "tasks.jsonl")
     bad = [r for r in rows if r["ok"] != "yes"]
-    (out / "samples" / "validation.md").write_text("# Validation of " + str(src) + "\n\n```\n" + _table(rows, list(rows[0])) + "\n```\n")
+    write_text(out / "samples" / "validation.md", "# Validation of " + str(src) + "\n\n```\n" + _table(rows, list(rows[0])) + "\n```\n")
     for r in bad: print(f"invalid: {r['task']}: {r['ok']}")
     for src_name, msg in ts.errors: print(f"load error: {src_name}: {msg}")
     print(f"{len(rows) - len(bad)}/{len(rows)} sample tasks valid, {len(ts.errors)} load errors (table: {out}/samples/validation.md)")
@@ -75,7 +75,7 @@ def run_demo(out, tasks_path=None, n_synth:int=300, seed:int=0, workers:int=2, b
         print(f"\n[2/{steps}] synthesizing {n_synth} tasks (seed {seed}) through every gate")
         pool, rep = synthesize(n_synth, seed, workers=workers, progress=progress)
         save_jsonl(pool, out / "pool.jsonl")
-        (out / "pool.report.md").write_text("# Synthesis report\n\n```\n" + rep.table() + "\n```\n")
+        write_text(out / "pool.report.md", "# Synthesis report\n\n```\n" + rep.table() + "\n```\n")
         print(rep.table().splitlines()[0])
         summary.update(synthesized=rep.kept, generated=rep.generated, rejected=rep.rejected)
         if bench_n > 0:
@@ -95,7 +95,7 @@ def run_demo(out, tasks_path=None, n_synth:int=300, seed:int=0, workers:int=2, b
             bench_report(runs, out / "report", names=list(policies))
             summary.update(bench=len(bench.tasks), runs={p: str(d) for p, d in zip(policies, runs)})
     summary.update(wall_s=round(time.time() - t0, 2), out=str(out))
-    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    write_json(out / "summary.json", summary)
     print(f"\ndone in {summary['wall_s']} s. outputs in {out}/: samples/ (validated sample tasks), pool.jsonl + pool.report.md "
           f"(synthesized, gated tasks), bench/ (frozen bench), runs/ (trajectories), report/report.md (tables and plots), summary.json")
     return summary
@@ -183,8 +183,8 @@ def _cmd_synth(a):
         tasks, rep = synthesize(a.n, a.seed, fams, workers=a.workers, dedup=a.dedup)
     out = _WRITERS[a.format](tasks, a.out)
     report_base = Path(a.out) / "synth_report" if a.format != "jsonl" else Path(a.out).with_suffix(".report")
-    Path(str(report_base) + ".json").write_text(json.dumps(asdict(rep), indent=2, default=str) + "\n")
-    Path(str(report_base) + ".md").write_text("# Synthesis report\n\n```\n" + rep.table() + "\n```\n")
+    write_json(str(report_base) + ".json", asdict(rep))
+    write_text(str(report_base) + ".md", "# Synthesis report\n\n```\n" + rep.table() + "\n```\n")
     print(rep.table())
     print(f"wrote {len(tasks)} tasks ({a.format}) to {out}; report: {report_base}.md")
     return 0 if len(tasks) >= a.n else 1

@@ -21,10 +21,10 @@ from typing import Any, Literal, Optional, Union
 
 # %% auto 0
 __all__ = ['MOUNT', 'CATEGORIES', 'GRADING_TYPES', 'RUBRIC_LEVELS', 'STATUSES', 'FILE_GENERATORS', 'GENERATOR_SIZES',
-           'MAX_GENERATED', 'TaskFormatError', 'from_json_value', 'dumps', 'Record', 'check_relpath', 'weight_of',
-           'register_generator', 'parse_mode', 'FileSpec', 'WorkspaceSpec', 'Check', 'RubricRule', 'Aggregation',
-           'ToolCall', 'TaskMeta', 'Task', 'Score', 'Step', 'Trajectory', 'scratch_root', 'exit_with', 'write_jsonl',
-           'read_jsonl']
+           'MAX_GENERATED', 'MAX_COUNT', 'TaskFormatError', 'from_json_value', 'dumps', 'Record', 'check_relpath',
+           'weight_of', 'register_generator', 'parse_mode', 'FileSpec', 'WorkspaceSpec', 'Check', 'RubricRule',
+           'Aggregation', 'ToolCall', 'TaskMeta', 'Task', 'Score', 'Step', 'Trajectory', 'scratch_root', 'exit_with',
+           'write_text', 'write_json', 'write_jsonl', 'read_jsonl']
 
 # %% ../nbs/00_core.ipynb
 MOUNT = "/root/.openclaw/workspace"  # where the agent (and hidden reward scripts) see the workspace
@@ -380,6 +380,7 @@ class TaskMeta(Record):
     difficulty: int = 1  # 1 (one step) to 5 (several operations over several files)
     grading_type: str = "code"  # code | rubric | hybrid
     timeout_s: int = 600  # wall-clock budget for an episode
+    workspace_mb: int = 0  # the most its workspace may hold, in MiB (0: the run's quota); it can tighten the run's quota, never loosen it
     source_format: str = "native"  # native | clawgym | pinchbench
     provenance: dict[str, Any] = field(default_factory=dict)  # generator and version, seed, model
     extra: dict[str, Any] = field(default_factory=dict)  # format-specific fields kept for lossless round trips
@@ -388,6 +389,8 @@ class TaskMeta(Record):
         if not 1 <= self.difficulty <= 5: raise TaskFormatError(f"difficulty must be 1..5, got {self.difficulty}", "difficulty")
         if self.grading_type not in GRADING_TYPES: raise TaskFormatError(f"grading_type must be one of {list(GRADING_TYPES)}, got {self.grading_type!r}", "grading_type")
         if self.timeout_s <= 0: raise TaskFormatError(f"timeout_s must be positive, got {self.timeout_s}", "timeout_s")
+        if not isinstance(self.workspace_mb, int) or isinstance(self.workspace_mb, bool) or self.workspace_mb < 0:
+            raise TaskFormatError(f"workspace_mb must be a whole number of MiB >= 0, got {self.workspace_mb!r}", "workspace_mb")
 
 _TASK_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")  # matched whole (fullmatch): a trailing newline is not allowed
 
@@ -434,6 +437,8 @@ class Task(Record):
         return hashlib.sha256(dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()
 
 # %% ../nbs/00_core.ipynb
+MAX_COUNT = 10**12  # the largest token or turn count a stored step may carry: larger is a server's or an editor's garbage
+
 @dataclass
 class Score(Record):
     "The verdict on one episode: `value` in [0, 1] when `status` is 'scored', else None with the `error` that stopped it."
@@ -472,6 +477,15 @@ class Step(Record):
     tokens_out: int = 0
     gen_s: float = 0.0  # time in the policy
     tool_s: float = 0.0  # time running tools
+
+    def __post_init__(self):  # a stored record from elsewhere must not carry garbage counts into summaries and exports
+        for k in ("turn", "errors", "tokens_in", "tokens_out"):
+            v = getattr(self, k)
+            if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= MAX_COUNT:
+                raise TaskFormatError(f"must be a whole number in 0..{MAX_COUNT:,}, got {v!r}", k)
+        for k in ("gen_s", "tool_s"):
+            v = getattr(self, k)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v < math.inf: raise TaskFormatError(f"must be seconds >= 0, got {v!r}", k)
 
 @dataclass
 class Trajectory(Record):
@@ -521,18 +535,29 @@ def exit_with(parent:int, # the pid of the process that started the pool
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 # %% ../nbs/00_core.ipynb
-def write_jsonl(path, records, append:bool=False) -> Path:
-    "Write records (dicts or Records) one per line, UTF-8; a new file is written aside and renamed, so a killed writer leaves the old file or none, never half of one."
+def _write_lines(path:Path, lines, append:bool) -> Path:
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     target = path if append else path.with_name(f".{path.name}.{os.getpid()}.partial")
     try:
-        with open(target, "a" if append else "w", encoding="utf-8") as f:
-            for r in records: f.write(dumps(r.to_dict() if isinstance(r, Record) else r) + "\n")
+        with open(target, "ab" if append else "wb") as f:
+            for line in lines: f.write(line.encode("utf-8") if isinstance(line, str) else line)
             f.flush(); os.fsync(f.fileno())
         if not append: os.replace(target, path)
     finally:
         if not append and target.exists(): target.unlink()
     return path
+
+def write_text(path, text:str|bytes) -> Path:
+    "Write a whole file (text as UTF-8, or bytes) aside and rename it into place: a killed writer leaves the old file or none, never half of one."
+    return _write_lines(path, [text], append=False)
+
+def write_json(path, obj, indent:int=2) -> Path:
+    "`write_text` of `obj` as indented JSON (lossless: lone surrogates escaped, non-ASCII kept)."
+    return write_text(path, dumps(obj, indent=indent, default=str) + "\n")
+
+def write_jsonl(path, records, append:bool=False) -> Path:
+    "Write records (dicts or Records) one per line, UTF-8; a new file is written aside and renamed, so a killed writer leaves the old file or none, never half of one."
+    return _write_lines(path, (dumps(r.to_dict() if isinstance(r, Record) else r) + "\n" for r in records), append)
 
 def read_jsonl(path) -> list[dict]:
     "Read a JSONL file, skipping blank lines; a line that is not a JSON object raises `TaskFormatError` naming `file:line`."

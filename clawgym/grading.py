@@ -108,6 +108,15 @@ def _wait_verdict(pid:int, r:int, timeout:float) -> tuple[bytes, int|None]:
         time.sleep(0.002)
     return buf, status
 
+_LIMIT_SIGNALS = {signal.SIGXCPU: "ran out of CPU time (SIGXCPU)", signal.SIGXFSZ: "wrote past the file size limit (SIGXFSZ)",
+                  signal.SIGKILL: "was killed (SIGKILL: the CPU time hard limit, or out of memory)"}
+
+def _ended(status:int) -> str:
+    "How a grader child that sent no verdict ended, in words: a limit's signal is named, not called a crash."
+    if status < 0 and -status in _LIMIT_SIGNALS: return _LIMIT_SIGNALS[-status]
+    if status < 0: return f"crashed ({signal.Signals(-status).name})" if -status in signal.valid_signals() else f"crashed (signal {-status})"
+    return f"crashed (exit {status})"
+
 def _kill_group(pid:int):
     try: os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError): pass
@@ -139,7 +148,7 @@ def grade_forked(checker, # path of the checker's .py file (defines grade)
         try: verdict = json.loads(data) if data else None
         except ValueError: verdict = None
         if not isinstance(verdict, dict):
-            out.append(evidence("error", error=f"checker crashed (exit {status}): {text.strip()[-300:] or 'no output'}", log=text))
+            out.append(evidence("error", error=f"checker {_ended(status)}: {text.strip()[-300:] or 'no output'}", log=text))
         elif "scores" in verdict: out.append(evidence("scored", verdict["scores"], log=text))
         else: out.append(evidence("error", error=verdict["error"], log=text) | {"bad_values": bool(verdict.get("bad_values"))})
     return out

@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 
 from .agent import Request, archive_path, extract_archive, make_policy
 from .chat import ChatClient, parse_spec
-from .core import Score, Task, Trajectory, write_jsonl
+from .core import Score, Task, Trajectory, write_json, write_jsonl, write_text
 from .rollout import load_run, summarize
 from .tasks import load_tasks
 from .verify import Judge, chat_completer, verify
@@ -161,9 +161,9 @@ def rescore(run_dir, # a run folder made by `clawgym run` (trajectories.jsonl, w
             shutil.copy2(src, dst)  # the new folder is a whole run: it can be rescored or debugged again
     write_jsonl(out_dir / "trajectories.jsonl", new)
     md, counts = changes_table(trajs, new)
-    (out_dir / "changes.md").write_text(md)
+    write_text(out_dir / "changes.md", md)
     info = {"from": str(run_dir), "tasks": source, "judge": judge if isinstance(judge, str) else ("given" if judge else "stored answers"), **counts}
-    (out_dir / "run.json").write_text(json.dumps({**run, "rescore": info}, indent=2) + "\n")
+    write_json(out_dir / "run.json", {**run, "rescore": info})
     summary = {**summarize(new, run.get("policy", ""), backend, time.time() - t0), "rescore": info}
-    (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    write_json(out_dir / "summary.json", summary)
     return summary

@@ -18,7 +18,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from .agent import Budget, Episode
-from .core import Task, Trajectory
+from .core import Task, Trajectory, write_json, write_text
 from .llm import HFPolicy
 from .rollout import run_tasks
 from .sft import IGNORE, collate, load_trainable, peak_rss_mb, save_model, token_logprobs
@@ -259,9 +259,9 @@ def train_grpo(model, # 'hf:NAME_OR_PATH', or a (model, tokenizer) pair
     def kept(name):  # lines of a log written by steps the checkpoint covers
         p = out / name
         return [l for l in p.read_text().splitlines() if l.strip() and json.loads(l)["step"] < start] if p.exists() else []
-    for name in ("metrics.jsonl", "eval.jsonl"): (out / name).write_text("".join(l + "\n" for l in kept(name)))
-    (out / "rl_config.json").write_text(json.dumps({"model": model if isinstance(model, str) else base, "base": base, "tasks": len(tasks),
-                                                    "eval_tasks": len(eval_tasks or []), **asdict(c)}, indent=2) + "\n")
+    for name in ("metrics.jsonl", "eval.jsonl"): write_text(out / name, "".join(l + "\n" for l in kept(name)))
+    write_json(out / "rl_config.json", {"model": model if isinstance(model, str) else base, "base": base, "tasks": len(tasks),
+                                        "eval_tasks": len(eval_tasks or []), **asdict(c)})
     pol = HFPolicy(f"grpo:{out.name}", max_new_tokens=c.max_new_tokens, temperature=c.temperature, top_p=c.top_p,
                    max_prompt_tokens=c.max_prompt_tokens, batch_size=c.batch_size, lm=lm, tokenizer=tok)
     pad = pol.pad_id
@@ -312,5 +312,5 @@ def train_grpo(model, # 'hf:NAME_OR_PATH', or a (model, tokenizer) pair
                "groups": sum(m["groups"] for m in metrics), "reward_curve": [m["reward_mean"] for m in metrics],
                "evals": [json.loads(l) for l in (out / "eval.jsonl").read_text().splitlines() if l.strip()],
                "wall_s": round(time.time() - t_start, 1), "peak_rss_mb": peak_rss_mb(), "final": str(final)}
-    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    write_json(out / "summary.json", summary)
     return summary

@@ -29,7 +29,7 @@ from tqdm.auto import tqdm
 import clawgym
 import clawgym.llm  # registers the openai: and hf: policy specs, here and in every worker that imports this module
 from .agent import Budget, Episode, Policy, archive_name, make_policy, run_episode
-from .core import Task, TaskFormatError, Trajectory, exit_with
+from .core import Task, TaskFormatError, Trajectory, exit_with, write_json, write_text
 from .harness import check_harness
 from .sandbox import default_backend
 from .tools import PROFILES, tool_schemas
@@ -270,7 +270,7 @@ def run_tasks(tasks:list[Task], # the task set
             changed = [f"{k}: {old.get(k)!r} -> {config[k]!r}" for k in fixed if k in old and old[k] != config[k]]
             if changed: raise ValueError(f"{out} holds a run with other settings ({'; '.join(changed)}); resume it with the same ones, "
                                          "or use another --out, or --overwrite")
-        (out / "run.json").write_text(json.dumps(config, indent=2) + "\n")
+        write_json(out / "run.json", config)
         store = TrajectoryStore(store_path)
         done = store.keys()
         jobs = [(t, s) for t in tasks for s in range(samples) if (t.id, pol.name, s) not in done]
@@ -287,7 +287,7 @@ def run_tasks(tasks:list[Task], # the task set
             episodes.close()
             bar.close()
         summary = summarize(store.load(), spec, backend, time.time() - t0)
-        (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        write_json(out / "summary.json", summary)
         return summary
 
 # %% ../nbs/11_rollout.ipynb
@@ -335,9 +335,7 @@ def export_sft(run, # run folder (or its trajectories.jsonl)
         msgs = _args_as_dict(t.messages) if args_as_dict else t.messages
         lines.append(json.dumps({"messages": msgs, "tools": tools}, ensure_ascii=False))
     out = refuse_run_files(run, out); out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text("".join(l + "\n" for l in lines), encoding="utf-8")
-    tmp.replace(out)  # readers never see half a file
+    write_text(out, "".join(l + "\n" for l in lines))  # readers never see half a file
     return {**counts, "written": len(lines), "out": str(out)}
 
 # %% ../nbs/11_rollout.ipynb

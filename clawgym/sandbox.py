@@ -490,6 +490,8 @@ def _stop_note(self:Sandbox, rc:int, timed_out:bool, wall:float) -> str|None:
     "Why a command was stopped (wall time, or a limit's signal), or None when it ended by itself."
     if timed_out: return f"wall time {wall:g}s exceeded"
     if rc - 128 in _SIGNAL_NOTES: return _SIGNAL_NOTES[rc - 128].format(cpu_s=self.limits.cpu_s, file_mb=self.limits.file_mb)
+    if rc == 128 + signal.SIGKILL:  # a process that ignores SIGXCPU is killed at the hard limit, a second later
+        return f"killed by SIGKILL (most likely the CPU time hard limit of {self.limits.cpu_s + 1} s)"
     return None
 
 @patch

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from .core import Task
+from .core import Task, write_json
 from .llm import chat_messages, load_model, native_tools
 
 # %% auto 0
@@ -251,7 +251,7 @@ def train_sft(model, # 'hf:NAME_OR_PATH' or a (model, tokenizer) pair
     summary = {"examples": len(examples), "trained_on": len(rows), "too_long": sum(len(r[0]) > c.max_len for r in enc), "steps": steps,
                "first_loss": log[0]["loss"], "last_loss": log[-1]["loss"], "tokens": sum(r["tokens"] for r in log),
                "wall_s": round(time.time() - t0, 1), "peak_rss_mb": peak_rss_mb(), "out": str(out), "base": base, "config": asdict(c)}
-    (out / "train_summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    write_json(out / "train_summary.json", summary)
     return summary
 
 # %% ../nbs/12_sft.ipynb

@@ -146,6 +146,14 @@ class Jail:
         finally: os.close(dfd)
         return True
 
+    def size(self, path:str) -> int:
+        "Bytes the entry at `path` holds (0 when there is none)."
+        try: dfd, parts = self.locate(path)
+        except (FileNotFoundError, NotADirectoryError): return 0
+        try: return os.stat(parts[-1], dir_fd=dfd, follow_symlinks=False).st_size
+        except FileNotFoundError: return 0
+        finally: os.close(dfd)
+
 # %% ../nbs/03_tools.ipynb
 def page(text:str, # the whole file
          offset:int=1, # first line to show, 1-based
@@ -555,6 +563,7 @@ def _read(self:ToolRunner, path:str, offset:int=1, limit:int|None=None) -> str:
 @patch
 def _write(self:ToolRunner, path:str, content:str) -> str:
     data = content.encode("utf-8")
+    if len(data) > MAX_FILE: raise ToolError(f"write: {len(data):,} bytes is more than the {MAX_FILE:,} a file tool writes; use exec for larger files")
     fd, rel = self._open_file(path, os.O_WRONLY | os.O_CREAT, create=True)
     try:
         self._check_quota(len(data) - os.fstat(fd).st_size, rel)  # the old content's bytes are freed by the write
@@ -605,6 +614,8 @@ def _edit(self:ToolRunner, path:str, oldText:str, newText:str) -> str:
             raise ToolError(f"edit: oldText occurs {len(at)} times in {rel!r} (at lines {', '.join(str(line(i)) for i in at[:20])}); "
                             "include more surrounding lines so it matches exactly once")
         out = (text[:at[0]] + newText + text[at[0] + len(oldText):]).encode("utf-8")
+        if len(out) > MAX_FILE: raise ToolError(f"edit: the result, {len(out):,} bytes, is more than the {MAX_FILE:,} a file tool writes")
+        self._check_quota(len(out) - len(data), rel)
         os.lseek(fd, 0, os.SEEK_SET)
         with open(fd, "wb", closefd=False) as f: f.write(out)
         os.ftruncate(fd, len(out))
@@ -657,8 +668,16 @@ def _apply_patch(self:ToolRunner, input:str) -> str:
                 done.append(f"M {p}")
         except OSError as e: raise ToolError(f"apply_patch: nothing was changed: {_os_message(e, op.path)}") from None
         except ToolError as e: raise ToolError(f"apply_patch: nothing was changed: {e}") from None
+    growth = 0  # checked once for the whole patch, so a quota refusal leaves every file as it was
     for p, text in state.items():
+        new = len(text.encode("utf-8")) if text is not None else 0
+        if new > MAX_FILE: raise ToolError(f"apply_patch: nothing was changed: {p} would be {new:,} bytes, more than the {MAX_FILE:,} a file tool writes")
+        growth += new - self.jail.size(p)
+    try: self._check_quota(growth, ", ".join(state))
+    except ToolError as e: raise ToolError(f"apply_patch: nothing was changed: {e}") from None
+    for p, text in sorted(state.items(), key=lambda kv: kv[1] is not None):  # deletions first: they make room
         if text is None:
+            if not self.jail.exists(p): continue  # added and deleted within this patch
             dfd, parts = self.jail.locate(p)
             try: os.unlink(parts[-1], dir_fd=dfd)
             finally: os.close(dfd)

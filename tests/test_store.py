@@ -44,6 +44,17 @@ def test_bad_bytes_and_repeated_keys_are_skipped_with_file_and_line(tmp_path):
     assert any(f"{f}:3:" in m and "second record" in m and "line 1" in m for m in msgs), msgs
 
 
+def test_garbage_token_counts_are_skipped_on_load(tmp_path):
+    f = tmp_path / "trajectories.jsonl"
+    rec = lambda tid, tokens: json.dumps({"task_id": tid, "policy": "noop", "steps": [{"turn": 1, "tokens_in": tokens}]})
+    f.write_text(rec("ok", 12) + "\n" + rec("huge", 10**30) + "\n" + rec("negative", -5) + "\n")
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        got = TrajectoryStore(f).load()
+    assert [t.task_id for t in got] == ["ok"]  # the others re-run on resume instead of crashing `export parquet`
+    assert sum(f"{f}:" in str(x.message) and "tokens_in" in str(x.message) for x in w) == 2
+
+
 def test_a_second_writer_on_the_same_run_folder_refuses(tmp_path):
     out = tmp_path / "run"
     with run_lock(out):
