@@ -32,10 +32,10 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 from upstream import run_reward_sh, upstream_score  # the plain loop, shared with the tests
 
-from clawgym.agent import extract_archive
-from clawgym.rollout import load_run
-from clawgym.tasks import load_clawgym_task
-from clawgym.verify import reward_payload
+from clawgym.env.workspace import extract_archive
+from clawgym.run.rollout import load_run
+from clawgym.tasks.formats import load_clawgym_task
+from clawgym.grade.verify import reward_payload
 
 CLAWGYM = [str(Path(sys.executable).with_name("clawgym"))]  # the console script of this environment
 AGENTS = {

@@ -1,7 +1,7 @@
 """Whole-episode costs: one ClawGym-format task's life cycle, and `clawgym run` over 200 such tasks, per sandbox backend.
 
 Life cycle = materialize the workspace, open the sandbox, run a `noop` episode, verify (the hidden reward.sh runs in a fresh
-sandbox), diff, tear down: `clawgym.agent.run_episode(task, "noop")`, median over --calls runs.
+sandbox), diff, tear down: `clawgym.run.episode.run_episode(task, "noop")`, median over --calls runs.
 Run = `clawgym run --policy noop --workers 2` over 200 copies of the task, wall time.
 The ClawGym task is measured with bwrap only: its reward.sh hard-codes /root/.openclaw/workspace, which only bwrap mounts
 (the subprocess backend reports such tasks as verification errors). A native task (data_samples/tasks.jsonl, declarative
@@ -22,9 +22,9 @@ import time
 import warnings
 from pathlib import Path
 
-from clawgym.agent import run_episode
-from clawgym.sandbox import available_backends
-from clawgym.tasks import load_clawgym_task, load_jsonl, save_jsonl
+from clawgym.run.episode import run_episode
+from clawgym.env.sandbox import available_backends
+from clawgym.tasks.formats import load_clawgym_task, load_jsonl, save_jsonl
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data_samples" / "clawgym" / "task_0001"

@@ -2,14 +2,14 @@
 
 Stages (each cached in OUT/stages.json, so the same command resumes after a kill and skips finished stages):
 
-1. tasks   -- instances of the TRAIN_FAMILIES (`clawgym.synth.make_task`), split by task id into training tasks and held-out
-              instances (`clawgym.sft.split_by_task`); instances of the UNSEEN_FAMILIES, never trained on. The oracle replays
+1. tasks   -- instances of the TRAIN_FAMILIES (`clawgym.synth.procedural.make_task`), split by task id into training tasks and held-out
+              instances (`clawgym.train.sft.split_by_task`); instances of the UNSEEN_FAMILIES, never trained on. The oracle replays
               every task's reference: held-out and unseen tasks it does not solve are dropped (a broken task measures nothing),
               and its episodes on the training tasks are the SFT data.
 2. base    -- the embedded SmolLM2-135M-Instruct, greedy, on the held-out and unseen sets.
 3. sft     -- rejection sampling (`export_sft`, min score 1) of the oracle's training episodes, a leak check against both
-              evaluation sets, full fine-tuning (`clawgym.sft.train_sft`), then the same evaluation.
-4. grpo    -- GRPO from the SFT checkpoint on the training tasks (`clawgym.rl.train_grpo`), then the same evaluation.
+              evaluation sets, full fine-tuning (`clawgym.train.sft.train_sft`), then the same evaluation.
+4. grpo    -- GRPO from the SFT checkpoint on the training tasks (`clawgym.train.rl.train_grpo`), then the same evaluation.
 
 Metrics: pass@1 (greedy, score = 1) and mean score, with 95% bootstrap intervals; wall time and peak resident memory of
 each stage (a sampling thread reads the process's RSS, so a stage's peak is its own). Results: OUT/results.json and
@@ -30,13 +30,13 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from clawgym.agent import Budget
+from clawgym.run.episode import Budget
 from clawgym.core import write_jsonl
-from clawgym.llm import BODY_ARGS, load_model
-from clawgym.rl import GRPOConfig, eval_stats, evaluate, train_grpo
-from clawgym.rollout import export_sft, load_run, run_tasks
-from clawgym.sft import SFTConfig, check_no_leak, load_sft, split_by_task, train_sft
-from clawgym.synth import make_task
+from clawgym.policies.llm import BODY_ARGS, load_model
+from clawgym.train.rl import GRPOConfig, eval_stats, evaluate, train_grpo
+from clawgym.run.rollout import export_sft, load_run, run_tasks
+from clawgym.train.sft import SFTConfig, check_no_leak, load_sft, split_by_task, train_sft
+from clawgym.synth.procedural import make_task
 
 # Families a 135M model can plausibly learn from a few dozen examples: two or three tool calls, under 350 tokens in all, whose
 # shape is fixed by the family (a command or script template) and whose parameters come from the instruction or from what
@@ -54,7 +54,7 @@ SCALES = {
                  grpo=dict(steps=10, group=8, tasks_per_step=2)),
     # the evaluation sizes (>= 100 held-out, >= 50 unseen, 10 GRPO steps of groups of 8) in about 80 minutes: the two
     # training families whose calls need no shell or Python script (read the inputs, write a JSON answer in the text
-    # protocol's body form, clawgym.llm.BODY_ARGS); four turns of at most 256 new tokens, since 80% of log_error_summary
+    # protocol's body form, clawgym.policies.llm.BODY_ARGS); four turns of at most 256 new tokens, since 80% of log_error_summary
     # references make three or four calls (MEMORY.md, one or two logs, the report); GRPO draws its tasks from the shorter
     # family (notes_qa episodes are about 1,000 tokens, log_error_summary 2,400)
     "medium": dict(per_family=100, test_frac=0.5, unseen_per_family=17, sft_epochs=2, max_sft=0, max_heldout=0,
@@ -228,7 +228,7 @@ def main():
                     "| policy | family | passed | mean score | episodes with a call error |", "|---|---|---|---|---|", *fam_rows, ""])
     (out / "results.md").write_text(md)
     (out / "results.json").write_text(json.dumps(stages, indent=2) + "\n")
-    # the record nbs/13a_learning.ipynb reads
+    # the record nbs/72_train_learning.ipynb reads
     (Path(__file__).resolve().parent / f"learning_{a.scale}.json").write_text(json.dumps({**stages, "scale": a.scale, "sets": {
         "train_families": families, "unseen_families": UNSEEN_FAMILIES, "heldout": len(heldout), "unseen": len(unseen)}, "gen": gen, "protocol": f"body form for {sorted(BODY_ARGS)}", "by_family": families_tab}, indent=2) + "\n")
     print(md)

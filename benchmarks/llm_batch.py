@@ -23,11 +23,13 @@ from pathlib import Path
 
 import torch
 
-from clawgym.agent import SYSTEM_PROMPT, Request
+from clawgym.env.harness import SYSTEM_PROMPT
+
+from clawgym.policies.base import Request
 from clawgym.core import MOUNT
-from clawgym.llm import HFPolicy
-from clawgym.tasks import load_jsonl
-from clawgym.tools import tool_schemas
+from clawgym.policies.llm import HFPolicy
+from clawgym.tasks.formats import load_jsonl
+from clawgym.env.tools import tool_schemas
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = 3.0

@@ -29,11 +29,13 @@ from pathlib import Path
 
 import ray
 
-from clawgym.agent import Budget, Episode, Reply
+from clawgym.run.episode import Budget, Episode
+
+from clawgym.policies.base import Reply
 from clawgym.core import ToolCall
-from clawgym.rollout import run_tasks
-from clawgym.sandbox import default_backend
-from clawgym.tasks import load_jsonl
+from clawgym.run.rollout import run_tasks
+from clawgym.env.sandbox import default_backend
+from clawgym.tasks.formats import load_jsonl
 
 ROOT = Path(__file__).resolve().parent.parent
 TASKS = ROOT / "data_samples" / "tasks.jsonl"

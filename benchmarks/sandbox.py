@@ -18,7 +18,7 @@ import warnings
 from pathlib import Path
 
 from clawgym.core import MOUNT
-from clawgym.sandbox import Limits, Sandbox, _bwrap_args, available_backends
+from clawgym.env.sandbox import Limits, Sandbox, _bwrap_args, available_backends
 
 TARGET_MS = 15.0
 

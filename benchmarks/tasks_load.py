@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from clawgym.tasks import load_tasks, task_stats
+from clawgym.tasks.formats import load_tasks, task_stats
 
 REWARD_SH = '#!/bin/bash\nset -u\nDIR="$(cd "$(dirname "$0")" && pwd)"\nS="$(python3 "$DIR/check.py")" || exit 1\necho "$S"\n' \
             'python3 -c \'import json,sys; s=json.loads(sys.argv[1]); print(sum(s.values())/len(s))\' "$S"\n'

@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 
 from clawgym.core import Task, WorkspaceSpec, FileSpec, Check
-from clawgym.tools import ToolRunner
-from clawgym.workspace import materialize
+from clawgym.env.tools import ToolRunner
+from clawgym.env.workspace import materialize
 
 TARGET_MS = 1.0
 SMALL = "".join(f"line {i}: the quick brown fox jumps over the lazy dog\n" for i in range(1, 41))  # 40 lines, about 2 KB

@@ -3,11 +3,11 @@ import re
 import tempfile
 from pathlib import Path
 
-from clawgym.agent import run_episode
-from clawgym.filter import gate_task
-from clawgym.synth import make_task
-from clawgym.verify import verify
-from clawgym.workspace import materialize
+from clawgym.run.episode import run_episode
+from clawgym.synth.gates import gate_task
+from clawgym.synth.procedural import make_task
+from clawgym.grade.verify import verify
+from clawgym.env.workspace import materialize
 
 def perturb(text:str) -> str:
     "The same text with every number moved: the layout a solver would write, the values wrong."

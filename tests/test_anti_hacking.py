@@ -5,13 +5,15 @@ from pathlib import Path
 
 import pytest
 
-from clawgym.agent import Budget, make_policy, run_episode
-from clawgym.cheat import CheatPolicy
+from clawgym.run.episode import Budget, run_episode
+
+from clawgym.policies.base import make_policy
+from clawgym.policies.cheat import CheatPolicy
 from clawgym.core import FileSpec
-from clawgym.rollout import load_run, run_tasks
-from clawgym.synth import load_families, make_task
-from clawgym.tasks import load_tasks
-from clawgym.workspace import workspace_files
+from clawgym.run.rollout import load_run, run_tasks
+from clawgym.synth.procedural import load_families, make_task
+from clawgym.tasks.formats import load_tasks
+from clawgym.env.workspace import workspace_files
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data_samples"
 SEEDS = range(3)
@@ -36,7 +38,7 @@ def cheat_runs(family_tasks, tmp_path_factory):
 
 
 def test_cheat_is_registered_for_workers():
-    "A fresh process finds the cheat by its spec (workers import nothing but clawgym.agent)."
+    "A fresh process finds the cheat by its spec (workers import nothing but clawgym.policies.base)."
     assert make_policy("cheat").name == "cheat" and make_policy("cheat:copy").name == "cheat:copy"
 
 

@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from clawgym.agent import archive_path, archive_workspace, extract_archive, run_episode
+from clawgym.env.workspace import archive_path, archive_workspace, extract_archive
+
+from clawgym.run.episode import run_episode
 from clawgym.core import Check, FileSpec, Task, WorkspaceSpec
-from clawgym.rescore import rescore
-from clawgym.tasks import save_jsonl
+from clawgym.run.rescore import rescore
+from clawgym.tasks.formats import save_jsonl
 
 
 def crafted(path: Path, members: list) -> Path:

@@ -11,13 +11,13 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from clawgym.bench import (BenchIntegrityError, bench_metrics, bench_report, bootstrap_ci, build_bench, export_bench, load_bench,
+from clawgym.bench.bench import (BenchIntegrityError, bench_metrics, bench_report, bootstrap_ci, build_bench, export_bench, load_bench,
                            pass_at_k, pass_hat_k, record_decision, review_bench, run_bench, sign_test)
-from clawgym.chat import ChatClient, FixtureServer
+from clawgym.policies.chat import ChatClient, FixtureServer
 from clawgym.cli import default_samples, main
 from clawgym.core import CATEGORIES, Score, Step, Trajectory
-from clawgym.tasks import load_tasks
-from clawgym.verify import chat_completer
+from clawgym.tasks.formats import load_tasks
+from clawgym.grade.verify import chat_completer
 
 SAMPLES = default_samples()
 
@@ -204,7 +204,7 @@ def test_exports_four_layouts(built, tmp_path):
 def test_export_of_a_rubric_only_task_names_it(tmp_path):
     pb = load_tasks(SAMPLES / "pinchbench").tasks[0].to_dict()
     pb.update(id="rubric-only", checker=None, aggregation={"mode": "rubric_only"})
-    from clawgym.bench import Bench, MANIFEST_FORMAT, tasks_sha256
+    from clawgym.bench.bench import Bench, MANIFEST_FORMAT, tasks_sha256
     from clawgym.core import Task
     t = Task.from_dict(pb)
     b = Bench(tmp_path, {"format": MANIFEST_FORMAT, "name": "x", "created_at": "", "clawgym": "", "tasks_sha256": tasks_sha256([(t.id, t.content_hash())]),

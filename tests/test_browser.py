@@ -51,7 +51,7 @@ LAB_SETTINGS = {  # every cell in the DOM (no windowing), so outputs far down th
 def lab(tmp_path_factory):
     "JupyterLab on 127.0.0.1 serving copies of the notebooks (so autosave never writes outputs into nbs/)."
     root = tmp_path_factory.mktemp("lab")
-    for name in ("index.ipynb", "15_widgets.ipynb"):
+    for name in ("index.ipynb", "91_ui_widgets.ipynb"):
         nb = json.loads((ROOT / "nbs" / name).read_text())
         # nbdev_clean strips the kernel spec; without one JupyterLab asks which kernel to start
         nb["metadata"]["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
@@ -118,7 +118,7 @@ OPTIONS_JS = "() => [...document.querySelectorAll('.widget-select select option'
 def test_widgets_notebook_in_jupyterlab(browser, lab):
     base, token = lab
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    run_notebook(page, base, token, "15_widgets.ipynb")
+    run_notebook(page, base, token, "91_ui_widgets.ipynb")
     options = page.evaluate(OPTIONS_JS)
     assert any("october_totals.json" in o and "[+]" in o for o in options), options[:20]  # the file tree, with the added file marked
     assert any("AGENTS.md" in o for o in options)
@@ -158,7 +158,7 @@ def test_tour_in_jupyterlab(browser, lab):
 def site(tmp_path_factory):
     "A docs site built by tools/build_docs.py (two notebooks, executed, and the API reference), served on 127.0.0.1."
     out = tmp_path_factory.mktemp("site") / "_docs"
-    r = subprocess.run([sys.executable, str(ROOT / "tools/build_docs.py"), "--only", "00_core", "15_widgets", "--out", str(out)],
+    r = subprocess.run([sys.executable, str(ROOT / "tools/build_docs.py"), "--only", "00_core", "91_ui_widgets", "--out", str(out)],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, f"build_docs failed:\n{r.stdout[-2000:]}\n{r.stderr[-3000:]}"
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(out))
@@ -171,7 +171,7 @@ def site(tmp_path_factory):
 def test_docs_site(browser, site):
     out, base = site
     pages = sorted(p.name for p in out.glob("*.html"))
-    assert {"index.html", "00_core.html", "15_widgets.html", "api.html"} <= set(pages), pages
+    assert {"index.html", "00_core.html", "91_ui_widgets.html", "api.html"} <= set(pages), pages
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     errors, foreign = [], []
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -183,14 +183,14 @@ def test_docs_site(browser, site):
         assert page.locator("nav.cg-nav a[href='api.html']").count() == 1, f"{name} has no navigation"
         ids[name] = set(page.evaluate("() => [...document.querySelectorAll('[id]')].map(e => e.id)"))
         links |= {(name, h) for h in page.evaluate("() => [...document.querySelectorAll('a[href]')].map(a => a.getAttribute('href'))")}
-        if name == "15_widgets.html":  # the embedded widget state renders through the shipped widget manager
+        if name == "91_ui_widgets.html":  # the embedded widget state renders through the shipped widget manager
             page.wait_for_selector(".widget-select select option", timeout=20_000)
             opts = page.evaluate(OPTIONS_JS)
             assert any("october_totals.json" in o for o in opts), opts[:10]
             SHOTS.mkdir(parents=True, exist_ok=True)
             page.locator(".jp-OutputArea-output:has(.widget-select)").first.screenshot(path=str(SHOTS / "docs_widgets_page.png"))
         if name == "api.html":
-            assert page.locator("[id='clawgym.widgets.TrajectoryViewer']").count() == 1
+            assert page.locator("[id='clawgym.ui.widgets.TrajectoryViewer']").count() == 1
             assert "workspace_at" in body_text(page) or "TrajectoryViewer" in body_text(page)
     assert not errors, errors[:3]
     assert not foreign, f"pages fetched from outside the site: {foreign[:5]}"

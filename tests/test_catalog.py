@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from clawgym.catalog import (LIVES, OCCUPATIONS, OPERATIONS, PERSONA_SEED, PERSONAS_PATH, SKILLS_PATH, SUBCATEGORY_SKILLS, TAXONOMY,
+from clawgym.synth.catalog import (LIVES, OCCUPATIONS, OPERATIONS, PERSONA_SEED, PERSONAS_PATH, SKILLS_PATH, SUBCATEGORY_SKILLS, TAXONOMY,
                              TONES, CatalogFormatError, Persona, annotate, build_personas, load_personas_jsonl, load_skills,
                              parse_skill_md, persona_by_id, personas, persona_from_text, sample_subcategory, save_personas_jsonl,
                              skill, skills)
 from clawgym.core import CATEGORIES, WorkspaceSpec
-from clawgym.workspace import materialize
+from clawgym.env.workspace import materialize
 
 
 # ---------------------------------------------------------------- personas

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from clawgym.core import Trajectory
-from clawgym.tasks import load_jsonl
+from clawgym.tasks.formats import load_jsonl
 
 ROOT = Path(__file__).resolve().parent.parent
 CLAWGYM = Path(sys.executable).parent / "clawgym"

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from clawgym.chat import (ChatAuthError, ChatBadResponse, ChatClient, ChatError, ChatHTTPError, ChatTimeout, FixtureServer,
+from clawgym.policies.chat import (ChatAuthError, ChatBadResponse, ChatClient, ChatError, ChatHTTPError, ChatTimeout, FixtureServer,
                           MAX_RETRY_WAIT, _retry_after, assemble_chunks, parse_spec)
 from clawgym.core import ToolCall
 
@@ -73,7 +73,7 @@ def test_tool_calls_and_malformed_arguments():
 def test_429_with_retry_after_then_success(caplog):
     with FixtureServer([{"status": 429, "headers": {"Retry-After": "0.3"}}, {"status": 503}, {"content": "ok"}]) as srv:
         t0 = time.monotonic()
-        with caplog.at_level(logging.WARNING, logger="clawgym.chat"):
+        with caplog.at_level(logging.WARNING, logger="clawgym.policies.chat"):
             r = ChatClient(srv.url, "m", backoff=0.01).chat(HI)
         took = time.monotonic() - t0
     assert r.content == "ok" and srv.served == 3
@@ -280,7 +280,7 @@ def test_parse_spec_errors(spec):
 
 
 def test_garbage_usage_counts_become_zero():
-    from clawgym.chat import parse_completion
+    from clawgym.policies.chat import parse_completion
     for bad in (-5, 10**30, 1.5, "12", True, None):
         r = parse_completion({"choices": [{"message": {"content": "hi"}, "finish_reason": "stop"}],
                               "usage": {"prompt_tokens": bad, "completion_tokens": 7}})
@@ -289,7 +289,7 @@ def test_garbage_usage_counts_become_zero():
 
 def test_chat_timeout_and_retries_from_the_cli(monkeypatch):
     "`clawgym --chat-timeout S --chat-retries N ...` reaches every ChatClient made later, in this process or a worker."
-    from clawgym.chat import ChatClient
+    from clawgym.policies.chat import ChatClient
     from clawgym import cli
     monkeypatch.delenv("CLAWGYM_CHAT_TIMEOUT", raising=False); monkeypatch.delenv("CLAWGYM_CHAT_RETRIES", raising=False)
     c = ChatClient("http://127.0.0.1:9/v1", "m")

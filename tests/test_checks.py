@@ -236,7 +236,7 @@ def test_yaml_fallback_agrees_with_pyyaml(doc):
 
 def test_grading_core_cli_without_site_packages(tmp_path):
     "The shipped core (clawgym_grading.py + clawgym_checks.py) runs under a bare interpreter: no site-packages, no clawgym."
-    from clawgym.grading import core_files
+    from clawgym.grade.core import core_files
     d = tmp_path / "reward"; d.mkdir()
     for name, data in core_files().items(): (d / name).write_bytes(data)
     ws = tmp_path / "ws"
@@ -257,7 +257,7 @@ def test_grading_core_cli_without_site_packages(tmp_path):
 
 
 def test_grading_core_is_stdlib_only():
-    from clawgym.grading import GRADING_FILE, core_files
+    from clawgym.grade.core import GRADING_FILE, core_files
     tree = ast.parse(core_files()[GRADING_FILE])
     mods = set()
     for n in ast.walk(tree):

@@ -4,12 +4,12 @@ from pathlib import Path
 
 import pytest
 
-from clawgym.agent import archive_workspace, extract_archive
+from clawgym.env.workspace import archive_workspace, extract_archive
 from clawgym.core import Task
-from clawgym.debug import VerifierDebugger, explain
-from clawgym.rollout import load_run, run_tasks
-from clawgym.synth import make_task
-from clawgym.tasks import save_jsonl
+from clawgym.ui.debug import VerifierDebugger, explain
+from clawgym.run.rollout import load_run, run_tasks
+from clawgym.synth.procedural import make_task
+from clawgym.tasks.formats import save_jsonl
 
 FAMILIES = ("calendar_from_notes", "meeting_action_items", "orders_by_region")  # edit in place, a Python checker, CSV rows
 

@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from clawgym.agent import run_episode
-from clawgym.synth import make_task
-from clawgym.verify import verify
-from clawgym.workspace import materialize
+from clawgym.run.episode import run_episode
+from clawgym.synth.procedural import make_task
+from clawgym.grade.verify import verify
+from clawgym.env.workspace import materialize
 from fam_cheats import assert_gates, cheat_scores
 
 FAMILIES = ["meeting_action_items", "inbox_triage", "contacts_merge", "todo_replan", "timesheet_billing"]

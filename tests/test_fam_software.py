@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from clawgym.agent import run_episode
-from clawgym.synth import make_task
-from clawgym.verify import verify
-from clawgym.workspace import materialize
+from clawgym.run.episode import run_episode
+from clawgym.synth.procedural import make_task
+from clawgym.grade.verify import verify
+from clawgym.env.workspace import materialize
 from fam_cheats import assert_cheats_low, assert_gates, cheat_scores, written_paths
 
 FAMILIES = ["fix_bug", "add_function", "rename_symbol", "pin_dependency", "config_schema_fix"]

@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from clawgym.agent import run_episode
-from clawgym.rollout import run_tasks
-from clawgym.sandbox import bwrap_status
-from clawgym.tasks import load_clawgym_task, load_pinchbench, load_tasks
-from clawgym.workspace import workspace_files
+from clawgym.run.episode import run_episode
+from clawgym.run.rollout import run_tasks
+from clawgym.env.sandbox import bwrap_status
+from clawgym.tasks.formats import load_clawgym_task, load_pinchbench, load_tasks
+from clawgym.env.workspace import workspace_files
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data_samples"
 needs_bwrap = pytest.mark.skipif(not bwrap_status()[0], reason="ClawGym reward scripts need bwrap: " + bwrap_status()[1])

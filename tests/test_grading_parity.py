@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from clawgym.agent import run_episode
-from clawgym.bench import _harbor_task
-from clawgym.sandbox import bwrap_status
-from clawgym.synth import load_families, make_task
-from clawgym.tasks import load_tasks, save_clawgym
-from clawgym.verify import reward_payload, verify
-from clawgym.workspace import materialize, scaffold
+from clawgym.run.episode import run_episode
+from clawgym.bench.bench import _harbor_task
+from clawgym.env.sandbox import bwrap_status
+from clawgym.synth.procedural import load_families, make_task
+from clawgym.tasks.formats import load_tasks, save_clawgym
+from clawgym.grade.verify import reward_payload, verify
+from clawgym.env.workspace import materialize, scaffold
 
 from upstream import run_harbor_test, run_reward_sh, upstream_score
 

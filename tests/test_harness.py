@@ -8,14 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from clawgym.agent import SYSTEM_PROMPT, Episode, run_episode
+from clawgym.env.harness import SYSTEM_PROMPT
+
+from clawgym.run.episode import Episode, run_episode
 from clawgym.core import MOUNT, Check, FileSpec, Task, TaskMeta, ToolCall, WorkspaceSpec
-from clawgym.harness import (FILE_CAP, IDENTITY, PROMPT_ORDER, TOTAL_CAP, bootstrap_files, check_harness,
+from clawgym.env.harness import (FILE_CAP, IDENTITY, PROMPT_ORDER, TOTAL_CAP, bootstrap_files, check_harness,
                              openclaw_system_prompt)
-from clawgym.rollout import run_tasks
-from clawgym.sandbox import MAX_JOBS, Limits, Sandbox, bwrap_status
-from clawgym.tools import OPENCLAW_TOOLS, PROFILES, TOOLS, ToolRunner, tool_schemas
-from clawgym.workspace import BOOTSTRAP_MD, SEED_FILES, seed_bootstrap, workspace_files
+from clawgym.run.rollout import run_tasks
+from clawgym.env.sandbox import MAX_JOBS, Limits, Sandbox, bwrap_status
+from clawgym.env.tools import OPENCLAW_TOOLS, PROFILES, TOOLS, ToolRunner, tool_schemas
+from clawgym.env.workspace import BOOTSTRAP_MD, SEED_FILES, seed_bootstrap, workspace_files
 
 from test_security import host_procs
 

@@ -3,10 +3,10 @@ from pathlib import Path
 
 import pytest
 
-from clawgym.chat import ChatClient, FixtureServer
+from clawgym.policies.chat import ChatClient, FixtureServer
 from clawgym.core import Aggregation, Check, FileSpec, RubricRule, Task, WorkspaceSpec
-from clawgym.verify import Judge, chat_completer, verify
-from clawgym.workspace import materialize
+from clawgym.grade.verify import Judge, chat_completer, verify
+from clawgym.env.workspace import materialize
 
 RULE = RubricRule("concise", "out/summary.md", ["missing or empty", "long prose", "some padding", "short, one slip", "one short bullet per point"],
                   criteria="The person wants one short bullet per point.")
@@ -77,9 +77,9 @@ def test_missing_file_scores_zero_without_a_call(tmp_path):
 
 def test_embedded_local_model_end_to_end(ws):
     "SmolLM2 (the embedded model) judges one rule: the call happens and the outcome is a score or an error, never a crash."
-    llm = pytest.importorskip("clawgym.llm")
+    llm = pytest.importorskip("clawgym.policies.llm")
     policy = llm.HFPolicy("smollm2", max_new_tokens=40)
-    from clawgym.agent import Request
+    from clawgym.policies.base import Request
     judge = Judge(lambda messages: policy.generate([Request(TASK, messages, [])])[0].content or "", retries=0)
     s = verify(TASK, ws, judge=judge)
     assert s.status in ("scored", "error")

@@ -4,16 +4,17 @@ import time
 
 import pytest
 
-from clawgym import agent
-from clawgym.agent import Request
-from clawgym.chat import ChatHTTPError, FixtureServer
+from clawgym.env.harness import SYSTEM_PROMPT
+from clawgym.policies.base import make_policy
+from clawgym.policies.base import Request
+from clawgym.policies.chat import ChatHTTPError, FixtureServer
 from clawgym.core import Check, Task, ToolCall
-from clawgym.llm import (CALL_CLOSE, _call_text, MIN_SHARED, SMOLLM2_DIR, _shared_prefix, HFPolicy, OpenAIPolicy, generate_ids, load_model, parse_tool_calls, render,
+from clawgym.policies.llm import (CALL_CLOSE, _call_text, MIN_SHARED, SMOLLM2_DIR, _shared_prefix, HFPolicy, OpenAIPolicy, generate_ids, load_model, parse_tool_calls, render,
                          resolve_model, smollm2_path, tools_prompt)
-from clawgym.tools import tool_schemas
+from clawgym.env.tools import tool_schemas
 
 TASK = Task("t-1", "Summarize input/notes.md into out/summary.md.", checks=[Check("file_exists", {"path": "out/summary.md"})])
-SYSTEM = {"role": "system", "content": agent.SYSTEM_PROMPT.format(mount="/w")}
+SYSTEM = {"role": "system", "content": SYSTEM_PROMPT.format(mount="/w")}
 
 def req(text, seed=0, tools=None, history=()):
     return Request(TASK, [SYSTEM, {"role": "user", "content": text}, *history], tool_schemas() if tools is None else tools, seed=seed)
@@ -98,7 +99,7 @@ def test_openai_policy_tool_calls_errors_and_settings():
                               {"id": "c3", "name": "exec", "arguments": '{"command": "ls -la"}'}]},
               {"content": "Done."}]
     with FixtureServer(script) as srv:
-        pol = agent.make_policy(f"openai:tiny-model@{srv.url}")
+        pol = make_policy(f"openai:tiny-model@{srv.url}")
         assert isinstance(pol, OpenAIPolicy) and pol.batched
         replies = [pol.generate([req("go", seed=5)])[0] for _ in range(3)]
     assert replies[0].tool_calls == [ToolCall("read", {"path": "a.txt"}, "c1")] and replies[0].content == "Reading."
@@ -150,7 +151,7 @@ def test_smollm2_conversion_cache_and_generation(smol):
     assert not [p for p in path.parent.iterdir() if p.name.startswith(".")]  # no temporary folder left behind
     t0 = time.monotonic()
     assert smollm2_path() == path and time.monotonic() - t0 < 1  # cached: no second conversion
-    pol = agent.make_policy("hf:smollm2")
+    pol = make_policy("hf:smollm2")
     pol.max_new_tokens = pol.settings["max_new_tokens"] = 8
     assert (pol.name, pol.model, pol.batched) == ("hf:smollm2", str(path), True)
     r = pol.generate([req("Say hello.", tools=[])])[0]

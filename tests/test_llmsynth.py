@@ -4,10 +4,10 @@ from collections import Counter
 
 import pytest
 
-from clawgym.chat import ChatAuthError, ChatClient, FixtureServer
+from clawgym.policies.chat import ChatAuthError, ChatClient, FixtureServer
 from clawgym.core import CATEGORIES, FileSpec, Task, WorkspaceSpec
-from clawgym.filter import gate_task
-from clawgym.llmsynth import JSON_RETRIES, REPAIR_ROUNDS, checker_problems, generate_llm_tasks, validate_intent
+from clawgym.synth.gates import gate_task
+from clawgym.synth.llm import JSON_RETRIES, REPAIR_ROUNDS, checker_problems, generate_llm_tasks, validate_intent
 
 INTENT = {
     "instruction": "Count the ERROR lines per service in logs/app.log and write output/errors.json mapping each service to its count.",

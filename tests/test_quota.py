@@ -1,11 +1,11 @@
 """Workspace quotas: what one episode may put in its (in-memory) workspace, and how large a generated file may be."""
 import pytest
 
-from clawgym.agent import Budget, run_episode
+from clawgym.run.episode import Budget, run_episode
 from clawgym.core import Check, FileSpec, Task, TaskFormatError, TaskMeta, WorkspaceSpec
-from clawgym.sandbox import Limits, Sandbox, bwrap_status, workspace_bytes
-from clawgym.tasks import load_jsonl
-from clawgym.tools import ToolRunner
+from clawgym.env.sandbox import Limits, Sandbox, bwrap_status, workspace_bytes
+from clawgym.tasks.formats import load_jsonl
+from clawgym.env.tools import ToolRunner
 
 BACKENDS = ["subprocess"] + (["bwrap"] if bwrap_status()[0] else [])
 

@@ -8,9 +8,9 @@ import pytest
 
 from clawgym.cli import main
 from clawgym.core import Task
-from clawgym.rollout import load_run, run_tasks
-from clawgym.synth import load_families, make_task
-from clawgym.tasks import load_tasks, save_jsonl
+from clawgym.run.rollout import load_run, run_tasks
+from clawgym.synth.procedural import load_families, make_task
+from clawgym.tasks.formats import load_tasks, save_jsonl
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data_samples"
 

@@ -6,12 +6,12 @@ import pytest
 import torch
 from transformers import AutoTokenizer
 
-from clawgym.agent import SYSTEM_PROMPT
+from clawgym.env.harness import SYSTEM_PROMPT
 from clawgym.core import Check, Task, ToolCall
-from clawgym.llm import _call_text, render, smollm2_path
-from clawgym.rl import GRPOConfig, clipped_loss, group_advantages, pack_turns, train_grpo
-from clawgym.sft import tiny_model
-from clawgym.tools import tool_schemas
+from clawgym.policies.llm import _call_text, render, smollm2_path
+from clawgym.train.rl import GRPOConfig, clipped_loss, group_advantages, pack_turns, train_grpo
+from clawgym.train.sft import tiny_model
+from clawgym.env.tools import tool_schemas
 
 @pytest.fixture(scope="module")
 def tok(): return AutoTokenizer.from_pretrained(smollm2_path())
@@ -103,7 +103,7 @@ def test_lora_with_kl_and_minibatches(tok, tmp_path):
 def test_cli_train_rl(tok, tmp_path, capsys):
     from clawgym.cli import main
     from clawgym.core import write_jsonl
-    from clawgym.sft import save_model
+    from clawgym.train.sft import save_model
     base = save_model(tiny_model(tok), tok, tmp_path / "base")
     write_jsonl(tmp_path / "t.jsonl", TASKS)
     argv = ["train", "rl", "--tasks", str(tmp_path / "t.jsonl"), "--model", f"hf:{base}", "--group", "2", "--steps", "1",

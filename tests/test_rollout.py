@@ -8,9 +8,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from clawgym.agent import Policy, ReplayPolicy
+from clawgym.policies.base import Policy, ReplayPolicy
 from clawgym.core import Check, FileSpec, Task, ToolCall, Trajectory, WorkspaceSpec
-from clawgym.rollout import load_run, run_tasks
+from clawgym.run.rollout import load_run, run_tasks
 
 ROOT = Path(__file__).resolve().parent.parent
 CLAWGYM = Path(sys.executable).parent / "clawgym"

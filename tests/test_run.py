@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from clawgym.core import Trajectory
-from clawgym.tasks import load_tasks
+from clawgym.tasks.formats import load_tasks
 
 ROOT = Path(__file__).resolve().parent.parent
 CLAWGYM = Path(sys.executable).parent / "clawgym"

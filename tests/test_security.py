@@ -18,7 +18,7 @@ import pytest
 
 import clawgym
 from clawgym.core import MOUNT
-from clawgym.sandbox import Limits, Sandbox, _tasks_of, bwrap_status
+from clawgym.env.sandbox import Limits, Sandbox, _tasks_of, bwrap_status
 
 BWRAP_OK, BWRAP_WHY = bwrap_status()
 needs_bwrap = pytest.mark.skipif(not BWRAP_OK, reason=f"bwrap backend unusable here ({BWRAP_WHY}); the subprocess backend does "
@@ -362,7 +362,7 @@ def test_workspace_files_return_to_their_owner(make):
 def test_subprocess_backend_warns_once(tmp_path):
     code = textwrap.dedent(f"""
         import warnings; warnings.simplefilter("always")
-        from clawgym.sandbox import Sandbox
+        from clawgym.env.sandbox import Sandbox
         for _ in range(3): Sandbox({str(tmp_path)!r}, backend="subprocess").close()
     """)
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

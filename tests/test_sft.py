@@ -7,8 +7,8 @@ import torch
 from transformers import AutoTokenizer
 
 from clawgym.core import Check, Task, Trajectory
-from clawgym.llm import HFPolicy, load_model, smollm2_path, tools_prompt
-from clawgym.sft import (GPU_CONFIGS, IGNORE, SFTConfig, check_no_leak, load_sft, load_trainable, render_for_training, save_model,
+from clawgym.policies.llm import HFPolicy, load_model, smollm2_path, tools_prompt
+from clawgym.train.sft import (GPU_CONFIGS, IGNORE, SFTConfig, check_no_leak, load_sft, load_trainable, render_for_training, save_model,
                          split_by_task, tiny_model, token_logprobs, collate, train_sft)
 
 TOOLS = [{"type": "function", "function": {"name": "write", "description": "Write a file.",

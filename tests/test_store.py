@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from clawgym.agent import Policy, Reply
+from clawgym.policies.base import Policy, Reply
 from clawgym.core import Check, FileSpec, Task, Trajectory, WorkspaceSpec
-from clawgym.rollout import LOCK_FILE, TrajectoryStore, run_lock, run_tasks
+from clawgym.run.rollout import LOCK_FILE, TrajectoryStore, run_lock, run_tasks
 
 
 def task(i=0):
@@ -60,7 +60,7 @@ def test_a_second_writer_on_the_same_run_folder_refuses(tmp_path):
     with run_lock(out):
         with pytest.raises(FileExistsError, match="being written by another clawgym run"):
             run_tasks([task()], "noop", out, workers=0, progress=False)
-        code = ("import sys; from pathlib import Path; from clawgym.rollout import run_lock\n"
+        code = ("import sys; from pathlib import Path; from clawgym.run.rollout import run_lock\n"
                 "try:\n    with run_lock(Path(sys.argv[1])): pass\nexcept FileExistsError as e: print(e); sys.exit(3)\n")
         p = subprocess.run([sys.executable, "-c", code, str(out)], capture_output=True, text=True)
         assert p.returncode == 3 and "another clawgym run (pid" in p.stdout, p
@@ -79,7 +79,7 @@ def test_resume_with_other_settings_refuses(tmp_path, change):
 
 @pytest.mark.parametrize("name", ["trajectories.jsonl", "run.json", "summary.json", "workspaces/x.jsonl"])
 def test_exports_never_overwrite_the_run(tmp_path, name):
-    from clawgym.rollout import export_parquet, export_sft
+    from clawgym.run.rollout import export_parquet, export_sft
     out = tmp_path / "run"
     run_tasks([task()], "oracle", out, workers=0, progress=False)
     before = (out / "trajectories.jsonl").read_bytes()
@@ -102,7 +102,7 @@ def _marked(mark: str) -> list[int]:
 def test_killing_the_parent_alone_leaves_no_workers(tmp_path):
     "SIGKILL to the `clawgym run` process only: its pool workers notice and exit within seconds."
     import os, signal, secrets
-    from clawgym.tasks import save_jsonl
+    from clawgym.tasks.formats import save_jsonl
     save_jsonl([task(i) for i in range(4)], tmp_path / "t.jsonl")
     calls = tmp_path / "calls.json"
     calls.write_text('[{"name": "exec", "arguments": {"command": "sleep 20"}}]')

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from clawgym.core import Check, FileSpec, Task, TaskFormatError, TaskMeta, ToolCall, WorkspaceSpec
-from clawgym.tasks import (load_clawgym_task, load_dir, load_jsonl, load_pinchbench, load_tasks, save_clawgym, save_dir,
+from clawgym.tasks.formats import (load_clawgym_task, load_dir, load_jsonl, load_pinchbench, load_tasks, save_clawgym, save_dir,
                            save_jsonl, task_stats, format_stats_table)
-from clawgym.verify import openclaw_transcript
-from clawgym.workspace import materialize, snapshot
+from clawgym.grade.verify import openclaw_transcript
+from clawgym.env.workspace import materialize, snapshot
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data_samples"
 

@@ -1,4 +1,4 @@
-"""Attacks on the file tools' jail (clawgym.tools): traversal, absolute paths and symlinks in every file tool.
+"""Attacks on the file tools' jail (clawgym.env.tools): traversal, absolute paths and symlinks in every file tool.
 
 Each case asserts an error observation that says why, and that nothing outside the workspace was read or changed: a host canary
 folder beside the workspace is compared byte for byte after every test.
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from clawgym.core import MOUNT
-from clawgym.tools import ToolRunner
+from clawgym.env.tools import ToolRunner
 
 SECRET = "canary-secret-4f1c\n"
 
@@ -243,7 +243,7 @@ def test_swapping_a_folder_for_a_symlink_during_writes(env):
 # -- a symlink made by a command in the sandbox ------------------------------------------------------------------------------
 
 def test_symlink_made_by_exec(env):
-    from clawgym.sandbox import Sandbox
+    from clawgym.env.sandbox import Sandbox
     _, _, host = env
     # the sandbox user must reach the workspace, so it sits directly in the system temp folder, not under pytest's 0700 one
     ws = Path(tempfile.mkdtemp(prefix="clawgym-tools-"))

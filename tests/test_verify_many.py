@@ -3,11 +3,11 @@ from pathlib import Path
 
 import pytest
 
-from clawgym.filter import gate_task, replay_reference
-from clawgym.synth import make_task
-from clawgym.tasks import load_tasks
-from clawgym.verify import verify, verify_many
-from clawgym.workspace import materialize
+from clawgym.synth.gates import gate_task, replay_reference
+from clawgym.synth.procedural import make_task
+from clawgym.tasks.formats import load_tasks
+from clawgym.grade.verify import verify, verify_many
+from clawgym.env.workspace import materialize
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data_samples"
 CHECKER_FAMILIES = ["rename_symbol", "fix_bug", "add_function", "meeting_action_items", "crontab_edit", "todo_replan"]

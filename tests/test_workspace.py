@@ -1,4 +1,4 @@
-"Property-style round trips for clawgym.workspace over random bytes, paths and modes, and a bulk materialize run."
+"Property-style round trips for clawgym.env.workspace over random bytes, paths and modes, and a bulk materialize run."
 import hashlib
 import random
 import stat
@@ -6,7 +6,7 @@ import stat
 import pytest
 
 from clawgym.core import Check, FileSpec, Task, TaskMeta, WorkspaceSpec
-from clawgym.workspace import (diff, diff_dirs, materialize, read_workspace, scaffold, snapshot, workspace_files)
+from clawgym.env.workspace import (diff, diff_dirs, materialize, read_workspace, scaffold, snapshot, workspace_files)
 
 _CHARS = "abcXYZ019 _-.,+=@~éßø中文🙂"
 _MODES = [0o644, 0o755, 0o600, 0o444, 0o700, 0o640]

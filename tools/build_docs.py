@@ -273,7 +273,7 @@ def build(out:Path, only:list[str]|None=None, execute_it:bool=True, jobs:int=2, 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", default=str(ROOT / "_docs"), help="the site folder (replaced)")
-    ap.add_argument("--only", nargs="*", help="build only these notebooks (file stems: index 15_widgets ...)")
+    ap.add_argument("--only", nargs="*", help="build only these notebooks (file stems: index 91_ui_widgets ...)")
     ap.add_argument("--no-execute", action="store_true", help="render the notebooks as stored (nbdev_clean leaves no outputs)")
     ap.add_argument("--jobs", type=int, default=2, help="notebooks executed at once")
     ap.add_argument("--timeout", type=int, default=600, help="seconds per cell")

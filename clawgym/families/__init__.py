@@ -1,1 +1,0 @@
-"""Generator families, one module per category; they register with clawgym.synth.family on import."""

@@ -1,0 +1,1 @@
+"""Training: SFT with LoRA on verified trajectories, and GRPO in per-task sandboxes."""

@@ -1,0 +1,1 @@
+"""Views for notebooks: task, trajectory and workspace widgets, and the verifier debugger."""
