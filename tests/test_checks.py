@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from clawgym import checks as C
+from clawgym.grade import checks as C
 
 sha = lambda b: hashlib.sha256(b).hexdigest()
 

@@ -24,7 +24,7 @@ if __package__: checklib = importlib.import_module(".checks", __package__)  # in
 elif "__file__" in globals():  # shipped as clawgym_checks.py beside this file (reward/, tests/), maybe run with python -I
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import clawgym_checks as checklib
-else: from clawgym import checks as checklib  # this notebook
+else: from clawgym.grade import checks as checklib  # this notebook
 
 MOUNT, SANDBOX_KINDS, run_checks = checklib.MOUNT, checklib.SANDBOX_KINDS, checklib.run_checks
 

@@ -16,7 +16,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import grading
+from . import core as grading
 from .checks import SANDBOX_KINDS, Workspace, run_checks
 from ..core import MOUNT, Score, Task, scratch_root
 from ..env.sandbox import Limits, Sandbox, default_backend

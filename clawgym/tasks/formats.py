@@ -20,7 +20,7 @@ from typing import Callable, Iterable
 import yaml
 
 import clawgym
-from .. import grading
+from ..grade import core as grading
 from ..core import CATEGORIES, MOUNT, FileSpec, Task, TaskFormatError, check_relpath, write_jsonl
 from ..env.workspace import workspace_files
 
