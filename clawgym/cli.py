@@ -20,7 +20,7 @@ from .tasks.formats import format_stats_table, load_tasks, save_clawgym, save_di
 from .env.workspace import materialize, scaffold, snapshot
 
 # %% auto 0
-__all__ = ['STRICT_HELP', 'POLICY_HELP', 'validate_tasks', 'default_samples', 'run_demo', 'build_parser', 'main']
+__all__ = ['STRICT_HELP', 'POLICY_HELP', 'validate_tasks', 'default_samples', 'run_demo', 'at_least', 'build_parser', 'main']
 
 # %% ../nbs/99_cli.ipynb
 def _table(rows:list[dict], cols:list[str]) -> str:
@@ -56,7 +56,9 @@ def run_demo(out, tasks_path=None, n_synth:int=300, seed:int=0, workers:int=2, b
              policies:tuple=("noop", "oracle", "hf:smollm2"), progress:bool=True) -> dict:
     "The main job: validate the samples, synthesize and gate a pool, build a small calibrated bench, run `policies` on it, report."
     from clawgym.run.episode import Budget
-    from clawgym.bench.bench import bench_report, build_bench, run_bench
+    from clawgym.bench.report import bench_report
+    from clawgym.bench.calibrate import build_bench
+    from clawgym.bench.run import run_bench
     from clawgym.synth.gates import synthesize
     t0, out = time.time(), Path(out)
     steps = 4 if n_synth > 0 and bench_n > 0 else 2
@@ -144,6 +146,7 @@ def _cmd_run(a):
     from clawgym.run.rollout import run_tasks
     ts = load_tasks(a.tasks, strict=a.strict)
     for src, msg in ts.errors: print(f"skipped: {src}: {msg}", file=sys.stderr)
+    if not ts.tasks: raise ValueError(f"no task loads from {a.tasks} ({len(ts.errors)} skipped); nothing to run")
     try:
         budget = Budget(max_turns=a.max_turns, workspace_mb=a.workspace_mb)
         s = run_tasks(ts.tasks, a.policy, a.out, samples=a.samples, workers=a.workers, budget=budget,
@@ -158,7 +161,7 @@ def _cmd_run(a):
         return 2
     print(json.dumps(s, indent=2))
     print(f"trajectories: {a.out}/trajectories.jsonl  summary: {a.out}/summary.json")
-    return 0
+    return 0 if s["episodes"] else 1
 
 def _cmd_export(a):
     from clawgym.run.rollout import export_parquet, export_sft
@@ -210,21 +213,23 @@ def _reviewer(spec:str):
     return chat_completer(ChatClient(url, model), max_tokens=400)
 
 def _cmd_bench_build(a):
-    from clawgym.bench.bench import build_bench
+    from clawgym.bench.calibrate import build_bench
+    from clawgym.bench.review import review_bench
     policies = [p.strip() for p in a.policies.split(",") if p.strip()]
     b = build_bench(a.pool, policies, a.out, n=a.n, samples=a.samples, min_pass=a.min_pass, max_pass=a.max_pass, seed=a.seed,
-                    workers=a.workers, review=_reviewer(a.review) if a.review else None, reviewer=a.review or "", name=a.name, backend=a.backend,
+                    workers=a.workers, name=a.name, backend=a.backend,
                     overwrite=a.overwrite, candidates=None if a.candidates == 0 else (a.candidates or 4 * a.n))
+    if a.review: b = review_bench(b, _reviewer(a.review), reviewer=a.review, progress=True)
     m = b.manifest
     print(json.dumps({"bench": b.name, "tasks": len(b.tasks), "pool": m["pool"]["tasks"], "eligible": m["pool"]["eligible"],
                       "dropped": m["pool"]["dropped"], **m["counts"], "flagged": b.flagged}, indent=2))
     print(f"froze {len(b.tasks)} tasks in {a.out}/manifest.json" + (f"; {len(b.flagged)} flagged by the review: decide with "
-          "`clawgym.bench.bench.ReviewWidget` or `record_decision`" if b.flagged else ""))
+          "`clawgym.ui.widgets.ReviewWidget` or `record_decision`" if b.flagged else ""))
     return 0 if len(b.tasks) >= a.n else 1
 
 def _cmd_bench_run(a):
     from clawgym.run.episode import Budget
-    from clawgym.bench.bench import run_bench
+    from clawgym.bench.run import run_bench
     try:
         budget = Budget(max_turns=a.max_turns, workspace_mb=a.workspace_mb)
         s = run_bench(a.bench, a.policy, a.out, samples=a.samples, workers=a.workers, budget=budget,
@@ -238,7 +243,7 @@ def _cmd_bench_run(a):
     return 0
 
 def _cmd_bench_report(a):
-    from clawgym.bench.bench import bench_report
+    from clawgym.bench.report import bench_report
     r = bench_report(a.runs, a.out, names=a.names.split(",") if a.names else None, threshold=a.threshold, n_boot=a.n_boot, seed=a.seed)
     for name, m in r["metrics"].items():
         o = m["overall"]
@@ -249,7 +254,7 @@ def _cmd_bench_report(a):
     return 0
 
 def _cmd_bench_export(a):
-    from clawgym.bench.bench import export_bench
+    from clawgym.bench.export import export_bench
     r = export_bench(a.bench, a.format, a.out, skip_unsupported=a.skip_unsupported)
     for tid, why in r["skipped"].items(): print(f"skipped: {tid}: {why}", file=sys.stderr)
     for tid, steps in r.get("partial_solutions", {}).items(): print(f"solve.sh of {tid} cannot replay: {', '.join(steps)}", file=sys.stderr)
@@ -280,6 +285,16 @@ def _cmd_train_rl(a):
     print(f"final checkpoint: {s['final']} (run it with --policy hf:{s['final']}); per-step metrics: {a.out}/metrics.jsonl")
     return 0
 
+def at_least(lo:int):
+    "An argparse type: a whole number >= `lo`, or a usage error that says so."
+    def parse(text:str) -> int:
+        try: v = int(text)
+        except ValueError: raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if v < lo: raise argparse.ArgumentTypeError(f"must be at least {lo}, got {v}")
+        return v
+    parse.__name__ = f"a whole number >= {lo}"  # what argparse names in its error
+    return parse
+
 POLICY_HELP = "a policy spec: " + " | ".join(e.usage for e in POLICIES.values())  # the one list of policies (`clawgym.policies.base`)
 
 def build_parser() -> argparse.ArgumentParser:
@@ -304,8 +319,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--tasks", required=True, help="any supported task PATH")
     r.add_argument("--policy", required=True, help=POLICY_HELP)
     r.add_argument("--out", required=True, help="run folder (trajectories.jsonl, summary.json)")
-    r.add_argument("--samples", type=int, default=1, help="episodes per task")
-    r.add_argument("--workers", type=int, default=2, help="parallel episode processes (0: in this process)")
+    r.add_argument("--samples", type=at_least(1), default=1, help="episodes per task")
+    r.add_argument("--workers", type=at_least(0), default=2, help="parallel episode processes (0: in this process)")
     r.add_argument("--max-turns", type=int, default=20, help="assistant turns per episode")
     r.add_argument("--backend", default="auto", choices=["auto", "bwrap", "subprocess"], help="sandbox backend")
     r.add_argument("--seed", type=int, default=0, help="base seed for per-episode seeds")
@@ -327,13 +342,13 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--tasks", default=None, help="parquet: the task set, to add category and difficulty columns")
     e.set_defaults(fn=_cmd_export)
     sy = sub.add_parser("synth", help="synthesize a gated, deduplicated task set")
-    sy.add_argument("--n", type=int, required=True, help="tasks wanted")
+    sy.add_argument("--n", type=at_least(1), required=True, help="tasks wanted")
     sy.add_argument("--seed", type=int, default=0, help="same seed, byte-identical output")
     sy.add_argument("--families", default=None, help="comma-separated family names (default: all)")
     sy.add_argument("--route", choices=["procedural", "llm"], default="procedural")
     sy.add_argument("--llm", default=None, help="for --route llm: openai:MODEL@BASE_URL (key from OPENAI_API_KEY)")
     sy.add_argument("--format", choices=sorted(_WRITERS), default="jsonl", help="jsonl file, native dir, or ClawGym task dirs")
-    sy.add_argument("--workers", type=int, default=2, help="gate processes")
+    sy.add_argument("--workers", type=at_least(0), default=2, help="gate processes")
     sy.add_argument("--dedup", choices=["auto", "minilm", "minhash", "off"], default="auto")
     sy.add_argument("--out", required=True, help="output .jsonl file (or folder for --format dir/clawgym)")
     sy.set_defaults(fn=_cmd_synth)
@@ -343,7 +358,7 @@ def build_parser() -> argparse.ArgumentParser:
     rs.add_argument("--tasks", default=None, help="tasks PATH to verify with (default: the tasks path the run recorded)")
     rs.add_argument("--judge", default=None, help="openai:MODEL@BASE_URL or hf:NAME (default: replay the stored judge answers)")
     rs.add_argument("--backend", default="auto", choices=["auto", "bwrap", "subprocess"], help="sandbox backend")
-    rs.add_argument("--workers", type=int, default=2, help="episodes verified at once (0: one by one)")
+    rs.add_argument("--workers", type=at_least(0), default=2, help="episodes verified at once (0: one by one)")
     rs.add_argument("--strict-checkers", action="store_true", help=STRICT_HELP)
     rs.set_defaults(fn=_cmd_rescore)
     bn = sub.add_parser("bench", help="build a calibrated bench, run policies on it, report and export").add_subparsers(dest="bench_cmd", required=True)
@@ -351,12 +366,12 @@ def build_parser() -> argparse.ArgumentParser:
     bb.add_argument("--pool", required=True, help="the task pool: any supported task PATH (every task must load)")
     bb.add_argument("--policies", required=True, help="comma-separated policy specs; noop and oracle are anchors, e.g. noop,oracle,cheat")
     bb.add_argument("--out", required=True, help="the bench folder (manifest.json, tasks.jsonl, calibration/)")
-    bb.add_argument("--n", type=int, default=200, help="tasks in the bench")
-    bb.add_argument("--samples", type=int, default=2, help="samples per task and policy")
+    bb.add_argument("--n", type=at_least(1), default=200, help="tasks in the bench")
+    bb.add_argument("--samples", type=at_least(1), default=2, help="samples per task and policy")
     bb.add_argument("--min-pass", type=float, default=0.0, help="keep tasks whose calibration pass rate is at least this")
     bb.add_argument("--max-pass", type=float, default=1.0, help="... and below this")
     bb.add_argument("--seed", type=int, default=0)
-    bb.add_argument("--workers", type=int, default=2)
+    bb.add_argument("--workers", type=at_least(0), default=2)
     bb.add_argument("--review", default=None, help="openai:MODEL@BASE_URL: flag ambiguous, unfair or leaking tasks with an LLM")
     bb.add_argument("--name", default=None, help="bench name (default: the folder name)")
     bb.add_argument("--backend", default="auto", choices=["auto", "bwrap", "subprocess"], help="sandbox backend")
@@ -367,8 +382,8 @@ def build_parser() -> argparse.ArgumentParser:
     br.add_argument("bench", help="a bench folder, or any supported task PATH")
     br.add_argument("--policy", required=True, help=POLICY_HELP)
     br.add_argument("--out", required=True, help="run folder (trajectories.jsonl, bench.json, summary.json)")
-    br.add_argument("--samples", type=int, default=1, help="episodes per task")
-    br.add_argument("--workers", type=int, default=2, help="parallel episode processes (0: in this process)")
+    br.add_argument("--samples", type=at_least(1), default=1, help="episodes per task")
+    br.add_argument("--workers", type=at_least(0), default=2, help="parallel episode processes (0: in this process)")
     br.add_argument("--max-turns", type=int, default=20, help="assistant turns per episode")
     br.add_argument("--backend", default="auto", choices=["auto", "bwrap", "subprocess"], help="sandbox backend")
     br.add_argument("--seed", type=int, default=0, help="base seed for per-episode seeds")
@@ -433,11 +448,11 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="the main job on embedded defaults (what `make demo` runs)")
     d.add_argument("--out", default="runs/demo", help="output folder")
     d.add_argument("--tasks", default=None, help="task set to validate instead of data_samples/")
-    d.add_argument("--n", type=int, default=300, help="tasks to synthesize and gate")
+    d.add_argument("--n", type=at_least(1), default=300, help="tasks to synthesize and gate")
     d.add_argument("--bench-n", type=int, default=24, help="tasks in the demo bench (0: stop after synthesis)")
     d.add_argument("--policies", default="noop,oracle,hf:smollm2", help="policies run on the demo bench")
     d.add_argument("--seed", type=int, default=0)
-    d.add_argument("--workers", type=int, default=2)
+    d.add_argument("--workers", type=at_least(0), default=2)
     d.set_defaults(fn=_cmd_demo)
     return p
 

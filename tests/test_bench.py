@@ -11,8 +11,13 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from clawgym.bench.bench import (BenchIntegrityError, bench_metrics, bench_report, bootstrap_ci, build_bench, export_bench, load_bench,
-                           pass_at_k, pass_hat_k, record_decision, review_bench, run_bench, sign_test)
+from clawgym.bench.calibrate import build_bench
+from clawgym.bench.export import export_bench
+from clawgym.bench.manifest import BenchIntegrityError, load_bench
+from clawgym.bench.metrics import bench_metrics, bootstrap_ci, pass_at_k, pass_hat_k, sign_test
+from clawgym.bench.report import bench_report
+from clawgym.bench.review import record_decision, review_bench
+from clawgym.bench.run import run_bench
 from clawgym.policies.chat import ChatClient, FixtureServer
 from clawgym.cli import default_samples, main
 from clawgym.core import CATEGORIES, Score, Step, Trajectory
@@ -204,7 +209,7 @@ def test_exports_four_layouts(built, tmp_path):
 def test_export_of_a_rubric_only_task_names_it(tmp_path):
     pb = load_tasks(SAMPLES / "pinchbench").tasks[0].to_dict()
     pb.update(id="rubric-only", checker=None, aggregation={"mode": "rubric_only"})
-    from clawgym.bench.bench import Bench, MANIFEST_FORMAT, tasks_sha256
+    from clawgym.bench.manifest import Bench, MANIFEST_FORMAT, tasks_sha256
     from clawgym.core import Task
     t = Task.from_dict(pb)
     b = Bench(tmp_path, {"format": MANIFEST_FORMAT, "name": "x", "created_at": "", "clawgym": "", "tasks_sha256": tasks_sha256([(t.id, t.content_hash())]),

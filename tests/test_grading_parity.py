@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from clawgym.run.episode import run_episode
-from clawgym.bench.bench import _harbor_task
+from clawgym.bench.export import _harbor_task
 from clawgym.env.sandbox import bwrap_status
 from clawgym.synth.procedural import load_families, make_task
 from clawgym.tasks.formats import load_tasks, save_clawgym

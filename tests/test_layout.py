@@ -54,3 +54,46 @@ def test_no_private_names_across_modules(name):
 def test_every_stage_is_a_folder_and_the_tree_holds_nothing_else():
     top = sorted(p.name for p in PKG.iterdir() if not p.name.startswith((".", "_")) and p.name != "assets")
     assert top == sorted(["core.py", "cli.py"] + [s for s in STAGES if s not in ("core", "cli")])
+
+
+# Modules still over the 500-line bar, at most as long as they are now; the list only shrinks (the check library is part of
+# the stdlib-only grading core, which the bar exempts).
+OVERSIZED = {"clawgym/env/tools.py": 825, "clawgym/env/sandbox.py": 658, "clawgym/ui/widgets.py": 653, "clawgym/synth/catalog.py": 617,
+             "clawgym/core.py": 572, "clawgym/synth/families/software.py": 544, "clawgym/tasks/formats.py": 533}
+EXEMPT = {"clawgym/grade/checks.py", "clawgym/grade/core.py"}
+
+
+def test_modules_stay_under_500_lines():
+    root = PKG.parent
+    sizes = {str(p.relative_to(root)): len(p.read_text().splitlines()) for _, p in _modules()}
+    grown = {m: (n, OVERSIZED.get(m, 500)) for m, n in sizes.items() if m not in EXEMPT and n > OVERSIZED.get(m, 500)}
+    assert not grown, f"modules over their line bar (lines, bar): {grown}; split them by concept"
+    fixed = [m for m, bar in OVERSIZED.items() if sizes.get(m, 0) <= 500]
+    assert not fixed, f"{fixed} are under 500 lines now: take them off OVERSIZED"
+
+
+def test_every_notebook_opens_on_a_python_kernel():
+    import json
+    for nb in sorted((PKG.parent / "nbs").glob("*.ipynb")):
+        ks = json.loads(nb.read_text())["metadata"].get("kernelspec", {})
+        assert ks.get("name") == "python3" and ks.get("language") == "python", f"{nb.name} has no python3 kernelspec: {ks}"
+
+
+def _notebook_of(module:str):
+    import json
+    for nb in (PKG.parent / "nbs").glob("*.ipynb"):
+        cells = json.loads(nb.read_text())["cells"]
+        if cells and "".join(cells[0]["source"]).strip() == f"#| default_exp {module}": return cells
+    return None
+
+
+@pytest.mark.parametrize("name", sorted(m for m in MODULES if m.count(".") and not m.endswith("__init__")))
+def test_every_public_function_and_class_has_its_show_doc(name):
+    cells = _notebook_of(name.removeprefix("clawgym."))
+    if cells is None: pytest.skip(f"{name} is not exported from a notebook")
+    tree = ast.parse(MODULES[name].read_text())
+    public = next((ast.literal_eval(n.value) for n in tree.body if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", "") == "__all__"), [])
+    defined = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    shown = {m for c in cells for m in __import__("re").findall(r"show_doc\((\w+)", "".join(c["source"]))}
+    missing = sorted((set(public) & defined) - shown)
+    assert not missing, f"{name}: no show_doc for {missing}"

@@ -88,3 +88,11 @@ def test_materialize_many_tasks(tmp_path):
     for t in tasks:
         ws = scaffold(t, tmp_path / t.id)
         assert len(snapshot(ws).files) == len(workspace_files(t)) + 1
+
+
+def test_python_in_the_sandbox_leaves_no_byte_code(tmp_path):
+    from clawgym.env.sandbox import Sandbox
+    (tmp_path / "helper.py").write_text("X = 1\n")
+    with Sandbox(tmp_path, backend="subprocess") as sb:
+        r = sb.run("python3 -c 'import helper; print(helper.X)'")
+    assert r.stdout == "1\n" and not (tmp_path / "__pycache__").exists()

@@ -477,7 +477,8 @@ def _prepare(self:Sandbox, method:str, command, workdir, timeout, env) -> tuple[
     wd = self._resolve_workdir(workdir)
     if isinstance(wd, str): return ExecResult(None, "", "", 0.0, error=wd)
     if self.uid != os.geteuid(): _chown_tree(self.workspace, self.uid, self.gid)
-    return wd, wall, {"PATH": _PATH, "LANG": "C.UTF-8", **extra}
+    # no __pycache__ folders in the workspace: they would show up in every diff and view of it
+    return wd, wall, {"PATH": _PATH, "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1", **extra}
 
 @patch
 def quota_note(self:Sandbox) -> str:

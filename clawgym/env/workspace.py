@@ -346,7 +346,8 @@ def diff(before:Snapshot, # the earlier state
          max_diff_lines:int=200, # per file; longer diffs are cut with a note
         ) -> WorkspaceDiff:
     "What changed from `before` to `after`: added, modified, deleted paths, mode changes and text diffs."
-    b, a = before.files, after.files
+    noise = lambda p: "__pycache__" in p.split("/")  # byte code Python left behind is not the agent's work
+    b, a = {p: s for p, s in before.files.items() if not noise(p)}, {p: s for p, s in after.files.items() if not noise(p)}
     common = sorted(set(b) & set(a))
     modified = [p for p in common if (b[p].sha256, b[p].kind, b[p].link_target) != (a[p].sha256, a[p].kind, a[p].link_target)]
     return WorkspaceDiff(

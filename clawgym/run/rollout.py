@@ -28,7 +28,7 @@ from tqdm.auto import tqdm
 
 import clawgym
 from .episode import Budget, Episode, run_episode
-from ..policies.base import Policy, make_policy
+from ..policies.base import OraclePolicy, Policy, make_policy
 from ..env.workspace import archive_name
 from ..core import Task, TaskFormatError, Trajectory, exit_with, write_json, write_text
 from ..env.harness import check_harness
@@ -253,6 +253,9 @@ def run_tasks(tasks:list[Task], # the task set
     out, t0 = Path(out), time.time()
     pol = make_policy(policy)  # fail early on a bad spec, before any worker starts
     spec = policy if isinstance(policy, str) else pol.name
+    if isinstance(pol, OraclePolicy) and (bare := sum(not t.reference for t in tasks)):
+        warnings.warn(f"{bare} of {len(tasks)} task(s) have no reference solution: the oracle does nothing on them and they score "
+                      "what doing nothing scores")
     if pol.batched and executor == "ray":
         raise ValueError(f"policy {pol.name} batches episodes in one process around one model; run it with --executor process or serial")
     mode = "batched" if pol.batched and executor != "serial" else ("serial" if executor == "process" and workers <= 0 else executor)

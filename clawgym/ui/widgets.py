@@ -11,6 +11,7 @@ import shutil
 import tempfile
 import warnings
 import weakref
+from dataclasses import dataclass
 from pathlib import Path
 
 from fastcore.basics import patch
@@ -20,6 +21,8 @@ from pygments.lexers import DiffLexer, JsonLexer, TextLexer, get_lexer_for_filen
 from pygments.util import ClassNotFound
 from tqdm.auto import tqdm
 
+from ..bench.manifest import Bench, load_bench
+from ..bench.review import record_decision
 from ..env.workspace import archive_path, extract_archive
 from ..core import Score, Task, ToolCall, Trajectory, scratch_root
 from .debug import REPORT_CSS, badge, VerifierDebugger, VerifierReport, explain
@@ -31,7 +34,7 @@ from ..env.workspace import Snapshot, WorkspaceDiff, diff, materialize, snapshot
 
 # %% auto 0
 __all__ = ['MAX_SHOW', 'MAX_OBS', 'highlight', 'nest', 'tree_lines', 'tree_html', 'Shown', 'WorkspaceInspector', 'split_steps',
-           'run_tasks_of', 'TrajectoryViewer', 'score_html', 'score_text', 'TaskView', 'TaskBrowser',
+           'run_tasks_of', 'TrajectoryViewer', 'score_html', 'score_text', 'TaskView', 'TaskBrowser', 'ReviewWidget',
            'VerifierDebugger', 'VerifierReport', 'explain']
 
 # %% ../../nbs/91_ui_widgets.ipynb
@@ -607,3 +610,44 @@ def _filter(self:TaskBrowser):
 def _open(self:TaskBrowser):
     tid = self.task_list.value
     self.detail.value = self.open(tid)._repr_html_() if tid else "<i>no task matches the filters; widen them</i>"
+
+# %% ../../nbs/91_ui_widgets.ipynb
+class ReviewWidget:
+    "Accept or reject flagged tasks of a bench with a note; decisions go straight into the manifest."
+    def __init__(self, bench, # a Bench or its folder
+                 show_all:bool=False): # list every task, not only the flagged ones
+        import ipywidgets as W
+        self.bench = bench if isinstance(bench, Bench) else load_bench(bench)
+        ids = [t.id for t in self.bench.tasks] if show_all else self.bench.flagged
+        by_id, self.rows = {t.id: t for t in self.bench.tasks}, {}
+        boxes = []
+        for tid in ids:
+            res = self.bench.review["results"].get(tid, {})
+            head = W.HTML(f"<b>{tid}</b> ({self.bench.entries[tid]['category']}, {self.bench.entries[tid]['difficulty_bin']}): "
+                          + "; ".join(_e(r) for r in res.get("reasons", [])) + f"<br><i>{_e(by_id[tid].instruction[:300])}</i>")
+            row = _Row(W.Button(description="Accept", button_style="success"), W.Button(description="Reject", button_style="danger"),
+                       W.Text(placeholder="note", layout=W.Layout(width="40%")), W.Label(self._status(tid)))
+            row.accept.on_click(lambda _, tid=tid: self.decide(tid, "accept"))
+            row.reject.on_click(lambda _, tid=tid: self.decide(tid, "reject"))
+            self.rows[tid] = row
+            boxes.append(W.VBox([head, W.HBox([row.accept, row.reject, row.note, row.status])]))
+        title = W.HTML(f"<h4>{self.bench.name}: {len(ids)} task(s) to review, {len(self.bench.pending)} pending</h4>")
+        self.widget = W.VBox([title] + boxes)
+
+    def _status(self, tid:str) -> str:
+        d = self.bench.decisions.get(tid)
+        return f"{d['decision']}ed" + (f": {d['note']}" if d["note"] else "") if d else "pending"
+
+    def decide(self, task_id:str, decision:str):
+        "What the buttons do: record the decision with the note box's text."
+        record_decision(self.bench, task_id, decision, self.rows[task_id].note.value)
+        self.rows[task_id].status.value = self._status(task_id)
+
+    def _repr_mimebundle_(self, **kw): return self.widget._repr_mimebundle_(**kw)
+
+@dataclass
+class _Row:
+    accept: object
+    reject: object
+    note: object
+    status: object
