@@ -6,6 +6,8 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import inspect
 import json
 import os
 import sys
@@ -20,7 +22,8 @@ from .tasks.formats import format_stats_table, load_tasks, save_clawgym, save_di
 from .env.workspace import materialize, scaffold, snapshot
 
 # %% auto 0
-__all__ = ['STRICT_HELP', 'POLICY_HELP', 'validate_tasks', 'default_samples', 'run_demo', 'at_least', 'build_parser', 'main']
+__all__ = ['STRICT_HELP', 'POLICY_HELP', 'BACKENDS', 'validate_tasks', 'default_samples', 'run_demo', 'at_least', 'build_parser',
+           'main']
 
 # %% ../nbs/99_cli.ipynb
 def _table(rows:list[dict], cols:list[str]) -> str:
@@ -130,15 +133,17 @@ def _cmd_convert(a):
     print(f"wrote {len(ts.tasks)} tasks as {a.to} to {out}")
     return 1 if ts.errors else 0
 
+# %% ../nbs/99_cli.ipynb
 STRICT_HELP = ("make a failing task grader (non-zero exit, no number) an error instead of 0.0, for dataset QA; foreign formats "
                "(ClawGym dirs, PinchBench files) count it 0.0 by default, as their upstream runners do")
 
 def _grading_flags(p):
     "The flags `run` and `bench run` share about what the agent sees and how a failing grader counts."
+    from clawgym.run.episode import Budget
     p.add_argument("--harness", choices=["compact", "openclaw"], default="compact",
                    help="compact: a short prompt and core tools (small local models); openclaw: OpenClaw's system prompt and coding tools")
     p.add_argument("--strict-checkers", action="store_true", help=STRICT_HELP)
-    p.add_argument("--workspace-mb", type=int, default=1024,
+    p.add_argument("--workspace-mb", type=int, default=Budget.workspace_mb,
                    help="the most an episode's workspace may hold, in MiB (a command past it is killed, a write refused)")
 
 def _cmd_run(a):
@@ -147,18 +152,11 @@ def _cmd_run(a):
     ts = load_tasks(a.tasks, strict=a.strict)
     for src, msg in ts.errors: print(f"skipped: {src}: {msg}", file=sys.stderr)
     if not ts.tasks: raise ValueError(f"no task loads from {a.tasks} ({len(ts.errors)} skipped); nothing to run")
-    try:
-        budget = Budget(max_turns=a.max_turns, workspace_mb=a.workspace_mb)
-        s = run_tasks(ts.tasks, a.policy, a.out, samples=a.samples, workers=a.workers, budget=budget,
-                      backend=a.backend, base_seed=a.seed, overwrite=a.overwrite, executor=a.executor,
-                      ray_address=a.ray_address, concurrency=a.concurrency, tasks_path=a.tasks, harness=a.harness,
-                      strict_checkers=a.strict_checkers or None)
-    except KeyboardInterrupt:
-        print(f"interrupted: finished episodes are saved in {a.out}/trajectories.jsonl; run the same command again to resume", file=sys.stderr)
-        return 130
-    except ConnectionError as e:
-        print(f"clawgym: error: {e}", file=sys.stderr)
-        return 2
+    budget = Budget(max_turns=a.max_turns, workspace_mb=a.workspace_mb)
+    s = run_tasks(ts.tasks, a.policy, a.out, samples=a.samples, workers=a.workers, budget=budget,
+                  backend=a.backend, base_seed=a.seed, overwrite=a.overwrite, executor=a.executor,
+                  ray_address=a.ray_address, concurrency=a.concurrency, tasks_path=a.tasks, harness=a.harness,
+                  strict_checkers=a.strict_checkers or None)
     print(json.dumps(s, indent=2))
     print(f"trajectories: {a.out}/trajectories.jsonl  summary: {a.out}/summary.json")
     return 0 if s["episodes"] else 1
@@ -176,6 +174,7 @@ def _cmd_export(a):
         print(f"wrote one row per episode to {out}")
     return 0
 
+# %% ../nbs/99_cli.ipynb
 def _cmd_synth(a):
     from dataclasses import asdict
     from clawgym.synth.gates import synthesize
@@ -205,6 +204,7 @@ def _cmd_demo(a):
              policies=tuple(p.strip() for p in a.policies.split(",") if p.strip()))
     return 0
 
+# %% ../nbs/99_cli.ipynb
 def _reviewer(spec:str):
     "complete(messages) -> str for an LLM review from 'openai:MODEL@BASE_URL'."
     from clawgym.policies.chat import ChatClient, parse_spec
@@ -230,14 +230,10 @@ def _cmd_bench_build(a):
 def _cmd_bench_run(a):
     from clawgym.run.episode import Budget
     from clawgym.bench.run import run_bench
-    try:
-        budget = Budget(max_turns=a.max_turns, workspace_mb=a.workspace_mb)
-        s = run_bench(a.bench, a.policy, a.out, samples=a.samples, workers=a.workers, budget=budget,
-                      backend=a.backend, base_seed=a.seed, overwrite=a.overwrite, executor=a.executor, concurrency=a.concurrency,
-                      skip_broken=a.skip_broken, harness=a.harness, strict_checkers=a.strict_checkers or None)
-    except KeyboardInterrupt:
-        print(f"interrupted: finished episodes are saved in {a.out}; run the same command again to resume", file=sys.stderr)
-        return 130
+    budget = Budget(max_turns=a.max_turns, workspace_mb=a.workspace_mb)
+    s = run_bench(a.bench, a.policy, a.out, samples=a.samples, workers=a.workers, budget=budget,
+                  backend=a.backend, base_seed=a.seed, overwrite=a.overwrite, executor=a.executor, concurrency=a.concurrency,
+                  skip_broken=a.skip_broken, harness=a.harness, strict_checkers=a.strict_checkers or None)
     print(json.dumps(s, indent=2))
     print(f"trajectories: {a.out}/trajectories.jsonl  bench: {a.out}/bench.json  report: clawgym bench report {a.out} --out DIR")
     return 0
@@ -261,6 +257,7 @@ def _cmd_bench_export(a):
     print(f"exported {r['tasks']} tasks of bench {r['bench']!r} as {a.format} to {a.out}")
     return 0
 
+# %% ../nbs/99_cli.ipynb
 def _cmd_train_sft(a):
     from clawgym.train.sft import SFTConfig, train_sft
     c = SFTConfig(epochs=a.epochs, lr=a.lr, batch_size=a.batch_size, grad_accum=a.grad_accum, max_len=a.max_len, lora=a.lora,
@@ -285,6 +282,7 @@ def _cmd_train_rl(a):
     print(f"final checkpoint: {s['final']} (run it with --policy hf:{s['final']}); per-step metrics: {a.out}/metrics.jsonl")
     return 0
 
+# %% ../nbs/99_cli.ipynb
 def at_least(lo:int):
     "An argparse type: a whole number >= `lo`, or a usage error that says so."
     def parse(text:str) -> int:
@@ -297,12 +295,33 @@ def at_least(lo:int):
 
 POLICY_HELP = "a policy spec: " + " | ".join(e.usage for e in POLICIES.values())  # the one list of policies (`clawgym.policies.base`)
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="clawgym", description="Build, run, verify and train Claw-style personal agents.")
-    p.add_argument("--version", action="version", version=f"clawgym {__version__}")
-    p.add_argument("--chat-timeout", type=float, default=None, help="seconds per attempt of every chat call (policies, judge, synthesis)")
-    p.add_argument("--chat-retries", type=int, default=None, help="further attempts after a retryable chat failure (429, 5xx, timeouts)")
-    sub = p.add_subparsers(dest="cmd", required=True)
+POLICY_HELP = "a policy spec: " + " | ".join(e.usage for e in POLICIES.values())  # the one list of policies (`clawgym.policies.base`)
+BACKENDS = ["auto", "bwrap", "subprocess"]
+
+def _default(fn, name:str):
+    "The default of parameter `name` of `fn`: options take their defaults from the function they end in."
+    return inspect.signature(fn).parameters[name].default
+
+def _episode_flags(p, fn, out_help:str):
+    "The options every command that runs episodes shares (`run`, `bench run`); defaults from `fn`'s signature and `Budget`."
+    from clawgym.run.episode import Budget
+    p.add_argument("--policy", required=True, help=POLICY_HELP)
+    p.add_argument("--out", required=True, help=out_help)
+    p.add_argument("--samples", type=at_least(1), default=_default(fn, "samples"), help="episodes per task")
+    p.add_argument("--workers", type=at_least(0), default=_default(fn, "workers"), help="parallel episode processes (0: in this process)")
+    p.add_argument("--max-turns", type=int, default=Budget.max_turns, help="assistant turns per episode")
+    p.add_argument("--backend", default=_default(fn, "backend"), choices=BACKENDS, help="sandbox backend")
+    p.add_argument("--seed", type=int, default=_default(fn, "base_seed"), help="base seed for per-episode seeds")
+    p.add_argument("--overwrite", action="store_true", help="start afresh instead of resuming")
+
+def _executor_flags(p, fn, ray:bool):
+    p.add_argument("--executor", choices=["process", "serial", "ray"], default=_default(fn, "executor"),
+                   help="where episodes run: a process pool, this process (debugging), or Ray (local, or a cluster with --ray-address)")
+    if ray: p.add_argument("--ray-address", default=None, help="Ray cluster to join (HEAD_IP:6379 after `ray start --head`); default: a local instance")
+    p.add_argument("--concurrency", type=int, default=_default(fn, "concurrency"), help="episodes at once, batched in one process, for policies that batch (hf:)")
+
+# %% ../nbs/99_cli.ipynb
+def _tasks_parsers(sub):
     tasks = sub.add_parser("tasks", help="inspect, validate and convert task sets").add_subparsers(dest="tasks_cmd", required=True)
     for name, fn, hlp in [("stats", _cmd_stats, "counts by format, category, grading type; files and bytes"),
                           ("validate", _cmd_validate, "materialize every task and check its scaffold does not pass"),
@@ -315,21 +334,14 @@ def build_parser() -> argparse.ArgumentParser:
             sp.add_argument("--to", choices=sorted(_WRITERS), required=True)
             sp.add_argument("--out", required=True)
         sp.set_defaults(fn=fn)
+
+def _run_parsers(sub):
+    from clawgym.run.rollout import run_tasks
     r = sub.add_parser("run", help="run a policy on a task set in sandboxes; resumable")
     r.add_argument("--tasks", required=True, help="any supported task PATH")
-    r.add_argument("--policy", required=True, help=POLICY_HELP)
-    r.add_argument("--out", required=True, help="run folder (trajectories.jsonl, summary.json)")
-    r.add_argument("--samples", type=at_least(1), default=1, help="episodes per task")
-    r.add_argument("--workers", type=at_least(0), default=2, help="parallel episode processes (0: in this process)")
-    r.add_argument("--max-turns", type=int, default=20, help="assistant turns per episode")
-    r.add_argument("--backend", default="auto", choices=["auto", "bwrap", "subprocess"], help="sandbox backend")
-    r.add_argument("--seed", type=int, default=0, help="base seed for per-episode seeds")
-    r.add_argument("--overwrite", action="store_true", help="start afresh instead of resuming")
+    _episode_flags(r, run_tasks, "run folder (trajectories.jsonl, summary.json)")
     r.add_argument("--strict", action="store_true", help="fail on the first broken task instead of skipping it")
-    r.add_argument("--executor", choices=["process", "serial", "ray"], default="process",
-                   help="where episodes run: a process pool, this process (debugging), or Ray (local, or a cluster with --ray-address)")
-    r.add_argument("--ray-address", default=None, help="Ray cluster to join (HEAD_IP:6379 after `ray start --head`); default: a local instance")
-    r.add_argument("--concurrency", type=int, default=8, help="episodes at once, batched in one process, for policies that batch (hf:)")
+    _executor_flags(r, run_tasks, ray=True)
     _grading_flags(r)
     r.set_defaults(fn=_cmd_run)
     e = sub.add_parser("export", help="export a run's trajectories: SFT chat JSONL or parquet")
@@ -341,6 +353,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--args-dict", action="store_true", help="sft: tool-call arguments as objects (many HF chat templates) not JSON strings")
     e.add_argument("--tasks", default=None, help="parquet: the task set, to add category and difficulty columns")
     e.set_defaults(fn=_cmd_export)
+
+# %% ../nbs/99_cli.ipynb
+def _synth_parsers(sub):
     sy = sub.add_parser("synth", help="synthesize a gated, deduplicated task set")
     sy.add_argument("--n", type=at_least(1), required=True, help="tasks wanted")
     sy.add_argument("--seed", type=int, default=0, help="same seed, byte-identical output")
@@ -361,35 +376,33 @@ def build_parser() -> argparse.ArgumentParser:
     rs.add_argument("--workers", type=at_least(0), default=2, help="episodes verified at once (0: one by one)")
     rs.add_argument("--strict-checkers", action="store_true", help=STRICT_HELP)
     rs.set_defaults(fn=_cmd_rescore)
+
+# %% ../nbs/99_cli.ipynb
+def _bench_parsers(sub):
+    from clawgym.bench.calibrate import build_bench
+    from clawgym.bench.report import bench_report
+    from clawgym.bench.run import run_bench
     bn = sub.add_parser("bench", help="build a calibrated bench, run policies on it, report and export").add_subparsers(dest="bench_cmd", required=True)
     bb = bn.add_parser("build", help="calibrate policies on a pool, keep discriminating tasks balanced by category and difficulty, freeze")
     bb.add_argument("--pool", required=True, help="the task pool: any supported task PATH (every task must load)")
     bb.add_argument("--policies", required=True, help="comma-separated policy specs; noop and oracle are anchors, e.g. noop,oracle,cheat")
     bb.add_argument("--out", required=True, help="the bench folder (manifest.json, tasks.jsonl, calibration/)")
-    bb.add_argument("--n", type=at_least(1), default=200, help="tasks in the bench")
-    bb.add_argument("--samples", type=at_least(1), default=2, help="samples per task and policy")
-    bb.add_argument("--min-pass", type=float, default=0.0, help="keep tasks whose calibration pass rate is at least this")
-    bb.add_argument("--max-pass", type=float, default=1.0, help="... and below this")
-    bb.add_argument("--seed", type=int, default=0)
-    bb.add_argument("--workers", type=at_least(0), default=2)
+    bb.add_argument("--n", type=at_least(1), default=_default(build_bench, "n"), help="tasks in the bench")
+    bb.add_argument("--samples", type=at_least(1), default=_default(build_bench, "samples"), help="samples per task and policy")
+    bb.add_argument("--min-pass", type=float, default=_default(build_bench, "min_pass"), help="keep tasks whose calibration pass rate is at least this")
+    bb.add_argument("--max-pass", type=float, default=_default(build_bench, "max_pass"), help="... and below this")
+    bb.add_argument("--seed", type=int, default=_default(build_bench, "seed"))
+    bb.add_argument("--workers", type=at_least(0), default=_default(build_bench, "workers"))
     bb.add_argument("--review", default=None, help="openai:MODEL@BASE_URL: flag ambiguous, unfair or leaking tasks with an LLM")
     bb.add_argument("--name", default=None, help="bench name (default: the folder name)")
-    bb.add_argument("--backend", default="auto", choices=["auto", "bwrap", "subprocess"], help="sandbox backend")
+    bb.add_argument("--backend", default=_default(build_bench, "backend"), choices=BACKENDS, help="sandbox backend")
     bb.add_argument("--overwrite", action="store_true", help="rebuild a bench already frozen in --out (calibration runs are reused)")
     bb.add_argument("--candidates", type=int, default=None, help="calibrate a balanced draw of this many pool tasks (default 4 x n; 0: all)")
     bb.set_defaults(fn=_cmd_bench_build)
     br = bn.add_parser("run", help="run a policy on a bench, a folder of ClawGym task dirs or PinchBench files")
     br.add_argument("bench", help="a bench folder, or any supported task PATH")
-    br.add_argument("--policy", required=True, help=POLICY_HELP)
-    br.add_argument("--out", required=True, help="run folder (trajectories.jsonl, bench.json, summary.json)")
-    br.add_argument("--samples", type=at_least(1), default=1, help="episodes per task")
-    br.add_argument("--workers", type=at_least(0), default=2, help="parallel episode processes (0: in this process)")
-    br.add_argument("--max-turns", type=int, default=20, help="assistant turns per episode")
-    br.add_argument("--backend", default="auto", choices=["auto", "bwrap", "subprocess"], help="sandbox backend")
-    br.add_argument("--seed", type=int, default=0, help="base seed for per-episode seeds")
-    br.add_argument("--overwrite", action="store_true", help="start afresh instead of resuming")
-    br.add_argument("--executor", choices=["process", "serial", "ray"], default="process", help="where episodes run")
-    br.add_argument("--concurrency", type=int, default=8, help="episodes at once, batched in one process, for policies that batch (hf:)")
+    _episode_flags(br, run_bench, "run folder (trajectories.jsonl, bench.json, summary.json)")
+    _executor_flags(br, run_bench, ray=False)
     br.add_argument("--skip-broken", action="store_true", help="run the tasks that load; list the others, with reasons, in summary.json and the report")
     _grading_flags(br)
     br.set_defaults(fn=_cmd_bench_run)
@@ -397,9 +410,9 @@ def build_parser() -> argparse.ArgumentParser:
     bp.add_argument("runs", nargs="+", help="run folders made by `clawgym bench run`")
     bp.add_argument("--out", required=True, help="report folder")
     bp.add_argument("--names", default=None, help="comma-separated labels, one per run (default: folder names)")
-    bp.add_argument("--threshold", type=float, default=1.0, help="a sample passes at or above this score")
-    bp.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples")
-    bp.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+    bp.add_argument("--threshold", type=float, default=_default(bench_report, "threshold"), help="a sample passes at or above this score")
+    bp.add_argument("--n-boot", type=int, default=_default(bench_report, "n_boot"), help="bootstrap resamples")
+    bp.add_argument("--seed", type=int, default=_default(bench_report, "seed"), help="bootstrap seed")
     bp.set_defaults(fn=_cmd_bench_report)
     be = bn.add_parser("export", help="export a bench's active tasks")
     be.add_argument("bench", help="a bench folder")
@@ -407,44 +420,47 @@ def build_parser() -> argparse.ArgumentParser:
     be.add_argument("--out", required=True, help="output folder (parquet: a .parquet file, or a folder for a HF dataset)")
     be.add_argument("--skip-unsupported", action="store_true", help="skip tasks the format cannot hold instead of failing")
     be.set_defaults(fn=_cmd_bench_export)
+
+# %% ../nbs/99_cli.ipynb
+def _config_flags(p, config, names:list, helps:dict|None=None):
+    "One option per named field of a config dataclass, with the field's type and default."
+    fields = {f.name: f for f in dataclasses.fields(config)}
+    for n in names:
+        default = fields[n].default
+        p.add_argument("--" + n.replace("_", "-"), type=type(default), default=default, help=(helps or {}).get(n))
+
+def _train_parsers(sub):
+    from clawgym.train.rl import GRPOConfig
+    from clawgym.train.sft import SFTConfig
     tr = sub.add_parser("train", help="fine-tune a local model: SFT on trajectories, GRPO in sandboxes").add_subparsers(dest="train_cmd", required=True)
     def common(sp, lr):
         sp.add_argument("--model", default="hf:smollm2", help="hf:NAME_OR_PATH: the embedded smollm2, a checkpoint or adapter folder")
         sp.add_argument("--out", required=True, help="output folder (the checkpoint; for rl also metrics, evaluations, checkpoints)")
         sp.add_argument("--lr", type=float, default=lr, help=f"learning rate (default {lr or '2e-4 with --lora, else 5e-5'})")
         sp.add_argument("--lora", action="store_true", help="train LoRA adapters (peft) instead of all weights")
-        sp.add_argument("--lora-r", type=int, default=16)
+        sp.add_argument("--lora-r", type=int, default=SFTConfig.lora_r)
         sp.add_argument("--grad-ckpt", action="store_true", help="gradient checkpointing: less memory, more time")
         sp.add_argument("--dtype", default=None, help="torch dtype (default bfloat16 on GPUs, float32 on CPUs)")
         sp.add_argument("--seed", type=int, default=0)
     ts_ = tr.add_parser("sft", help="supervised fine-tuning on SFT chat JSONL (clawgym export RUN --format sft)")
     ts_.add_argument("--data", required=True, nargs="+", help="SFT chat JSONL file(s)")
-    common(ts_, None)
-    ts_.add_argument("--epochs", type=int, default=2)
-    ts_.add_argument("--batch-size", type=int, default=4)
-    ts_.add_argument("--grad-accum", type=int, default=1)
-    ts_.add_argument("--max-len", type=int, default=1024, help="longer examples are left out")
+    common(ts_, SFTConfig.lr)
+    _config_flags(ts_, SFTConfig, ["epochs", "batch_size", "grad_accum", "max_len"], {"max_len": "longer examples are left out"})
     ts_.add_argument("--adapter-only", action="store_true", help="with --lora: save the adapter alone instead of merged weights")
     ts_.set_defaults(fn=_cmd_train_sft)
     tg = tr.add_parser("rl", help="GRPO: groups of sandboxed episodes per task, reward = verification score; resumable")
     tg.add_argument("--tasks", required=True, help="training tasks (any format clawgym reads)")
-    common(tg, 1e-6)
+    common(tg, GRPOConfig.lr)
     tg.add_argument("--eval-tasks", default=None, help="held-out tasks evaluated every --eval-every steps and at the end")
-    tg.add_argument("--group", type=int, default=8, help="episodes per task (G)")
-    tg.add_argument("--steps", type=int, default=10)
-    tg.add_argument("--tasks-per-step", type=int, default=2)
-    tg.add_argument("--eps-low", type=float, default=0.2)
-    tg.add_argument("--eps-high", type=float, default=0.28)
-    tg.add_argument("--kl-coef", type=float, default=0.0)
-    tg.add_argument("--updates", type=int, default=1, help="passes over a step's episodes")
-    tg.add_argument("--temperature", type=float, default=1.0)
-    tg.add_argument("--max-new-tokens", type=int, default=160)
-    tg.add_argument("--max-turns", type=int, default=4)
-    tg.add_argument("--eval-every", type=int, default=0)
-    tg.add_argument("--save-every", type=int, default=5)
-    tg.add_argument("--backend", default="auto")
+    _config_flags(tg, GRPOConfig, ["group", "steps", "tasks_per_step", "eps_low", "eps_high", "kl_coef", "updates", "temperature",
+                                   "max_new_tokens", "max_turns", "eval_every", "save_every"],
+                  {"group": "episodes per task (G)", "updates": "passes over a step's episodes"})
+    tg.add_argument("--backend", default=GRPOConfig.backend)
     tg.add_argument("--strict", action="store_true")
     tg.set_defaults(fn=_cmd_train_rl)
+
+# %% ../nbs/99_cli.ipynb
+def _demo_parser(sub):
     d = sub.add_parser("demo", help="the main job on embedded defaults (what `make demo` runs)")
     d.add_argument("--out", default="runs/demo", help="output folder")
     d.add_argument("--tasks", default=None, help="task set to validate instead of data_samples/")
@@ -454,17 +470,28 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--seed", type=int, default=0)
     d.add_argument("--workers", type=at_least(0), default=2)
     d.set_defaults(fn=_cmd_demo)
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="clawgym", description="Build, run, verify and train Claw-style personal agents.")
+    p.add_argument("--version", action="version", version=f"clawgym {__version__}")
+    p.add_argument("--chat-timeout", type=float, default=None, help="seconds per attempt of every chat call (policies, judge, synthesis)")
+    p.add_argument("--chat-retries", type=int, default=None, help="further attempts after a retryable chat failure (429, 5xx, timeouts)")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    for add in (_tasks_parsers, _run_parsers, _synth_parsers, _bench_parsers, _train_parsers, _demo_parser): add(sub)
     return p
 
+# %% ../nbs/99_cli.ipynb
 def main(argv:list[str]|None=None) -> int:
     "Entry point of the `clawgym` console script."
     a = build_parser().parse_args(argv)
     # Chat clients are made deep inside policies, judges and synthesis, also in worker processes: the environment reaches them all.
     if a.chat_timeout is not None: os.environ["CLAWGYM_CHAT_TIMEOUT"] = str(a.chat_timeout)
     if a.chat_retries is not None: os.environ["CLAWGYM_CHAT_RETRIES"] = str(a.chat_retries)
-    try: code = a.fn(a)
-    except (TaskFormatError, FileNotFoundError, FileExistsError, NotADirectoryError, ValueError) as e:
-        print(f"clawgym: error: {e}", file=sys.stderr); code = 2
+    try: return a.fn(a)
+    except (TaskFormatError, FileNotFoundError, FileExistsError, NotADirectoryError, ValueError, ConnectionError) as e:
+        print(f"clawgym: error: {e}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
-        print("clawgym: interrupted", file=sys.stderr); code = 130
-    return code
+        saved = f"; what finished is saved in {a.out}: run the same command again to resume" if a.cmd in ("run", "bench") and getattr(a, "out", None) else ""
+        print(f"clawgym: interrupted{saved}", file=sys.stderr)
+        return 130

@@ -56,3 +56,15 @@ def test_demo_writes_outputs(tmp_path):
     assert (tmp_path / "demo" / "samples" / "tasks.jsonl").exists()
     assert summary["synthesized"] == 30 and len((tmp_path / "demo" / "pool.jsonl").read_text().splitlines()) == 30
     assert str(tmp_path / "demo") in r.stdout
+
+
+def test_every_subcommand_keeps_its_flags_and_defaults():
+    "The parser is built from shared option helpers and the functions' signatures; its surface stays what users type."
+    import sys
+    sys.path.insert(0, str(Path(__file__).parent))
+    from cli_surface import surface
+    from clawgym.cli import build_parser
+    want = json.loads((Path(__file__).parent / "cli_surface.json").read_text())
+    got = surface(build_parser())
+    assert sorted(got) == sorted(want), "subcommands changed"
+    for cmd in want: assert got[cmd] == want[cmd], f"`{cmd}` changed its options"

@@ -11,6 +11,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import tomli_w
+
 from .manifest import Bench, load_bench, tasks_sha256
 from ..core import MOUNT, Task, TaskFormatError, write_json
 from ..env.workspace import workspace_files
@@ -23,23 +25,10 @@ __all__ = ['EXPORT_FORMATS', 'EXPORT_MARKER', 'HARBOR_TEST_SH', 'toml_dumps', 's
 EXPORT_FORMATS = ("native", "clawgym", "harbor", "parquet")
 EXPORT_MARKER = ".clawgym_export.json"  # marks a folder an export wrote, so a later export may replace it
 
-def _toml_str(s:str) -> str:
-    "A TOML basic string."
-    esc = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r"}
-    return '"' + "".join(esc.get(c, f"\\u{ord(c):04X}" if ord(c) < 0x20 or ord(c) == 0x7F else c) for c in s) + '"'
-
-def _toml_value(v) -> str:
-    if isinstance(v, bool): return "true" if v else "false"
-    if isinstance(v, (int, float)): return repr(v)
-    if isinstance(v, str): return _toml_str(v)
-    if isinstance(v, list): return "[" + ", ".join(_toml_value(x) for x in v) + "]"
-    raise TypeError(f"no TOML form for {type(v).__name__}")
-
 def toml_dumps(tables:dict) -> str:
-    "TOML text for {table: {key: str | number | bool | list}} (top-level scalars first); enough for task.toml."
-    top = [f"{k} = {_toml_value(v)}" for k, v in tables.items() if not isinstance(v, dict)]
-    body = [f"\n[{k}]\n" + "".join(f"{kk} = {_toml_value(vv)}\n" for kk, vv in v.items() if vv is not None) for k, v in tables.items() if isinstance(v, dict)]
-    return "\n".join(top) + "\n" + "".join(body)
+    "TOML text (tomli-w) for {table: {key: value}} and top-level scalars; a None value is left out, as TOML has no null."
+    return tomli_w.dumps({k: {kk: vv for kk, vv in v.items() if vv is not None} if isinstance(v, dict) else v
+                          for k, v in tables.items() if v is not None})
 
 # %% ../../nbs/83_bench_export.ipynb
 _READS = ("read", "memory_get", "memory_search")

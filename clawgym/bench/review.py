@@ -6,12 +6,12 @@
 from __future__ import annotations
 
 import json
-import re
 from datetime import datetime, timezone
 from typing import Callable
 
 from .manifest import Bench, load_bench
 from ..core import Task
+from ..grade.verify import JSONReplyError, parse_json_reply
 from ..env.workspace import workspace_files
 
 # %% auto 0
@@ -60,10 +60,8 @@ def review_prompt(task:Task, max_file_chars:int=1500, max_files:int=12) -> str:
 
 def parse_review(text:str) -> tuple[dict|None, str]:
     "({flag, problems, reasons}, '') from a reviewer's answer, or (None, what was wrong with it)."
-    m = re.search(r"\{.*\}", text or "", re.S)
-    if not m: return None, f"no JSON object in the answer: {str(text)[:120]!r}"
-    try: obj = json.loads(m.group(0))
-    except json.JSONDecodeError as e: return None, f"the answer is not valid JSON ({e.msg}): {m.group(0)[:120]!r}"
+    try: obj = parse_json_reply(text)
+    except JSONReplyError as e: return None, f"{e}: {str(text)[:120]!r}"
     bad = [k for k in REVIEW_PROBLEMS if not isinstance(obj.get(k), bool)]
     if bad: return None, f"{bad} must be true or false, got {[obj.get(k) for k in bad]}"
     reasons = obj.get("reasons", [])

@@ -24,8 +24,9 @@ from ..env.workspace import workspace_files, materialize
 
 # %% auto 0
 __all__ = ['HIDDEN_MOUNT', 'SESSION_CWD', 'REWARD_ENV', 'JUDGE_PROMPT', 'openclaw_transcript', 'CodeEvidence', 'run_checker_many',
-           'run_checker', 'run_sandbox_checks', 'reward_payload', 'run_reward', 'parse_judge_answer', 'chat_completer',
-           'Judgement', 'Judge', 'aggregate', 'originals_of', 'strict_for', 'verify', 'verify_many']
+           'run_checker', 'run_sandbox_checks', 'reward_payload', 'run_reward', 'JSONReplyError', 'parse_json_reply',
+           'parse_judge_answer', 'chat_completer', 'Judgement', 'Judge', 'aggregate', 'originals_of', 'strict_for',
+           'verify', 'verify_many']
 
 # %% ../../nbs/22_grade_verify.ipynb
 HIDDEN_MOUNT = "/root/.openclaw/hidden"  # where hidden verifier files appear inside the verification sandbox
@@ -194,6 +195,25 @@ def run_reward(task:Task, workspace, messages:list[dict]|None=None, backend:str=
     return CodeEvidence({"reward": v}, log=log)
 
 # %% ../../nbs/22_grade_verify.ipynb
+class JSONReplyError(ValueError):
+    "A model answer that is not one JSON object; the message is quoted back to the model."
+
+_FENCE = re.compile(r"```(?:json|JSON)?\s*\n(.*?)\n\s*```", re.S)
+
+def parse_json_reply(text:str|None) -> dict:
+    "The JSON object in a model's answer (bare, fenced, or with text around it)."
+    if not text or not text.strip(): raise JSONReplyError("the answer was empty")
+    m = _FENCE.search(text)
+    start, end = text.find("{"), text.rfind("}")
+    body = m.group(1) if m else text[start:end + 1] if 0 <= start < end else text[max(start, 0):]
+    try: obj = json.loads(body)
+    except json.JSONDecodeError as e:
+        line = body.splitlines()[e.lineno - 1] if body.splitlines() else ""
+        raise JSONReplyError(f"it is not valid JSON ({e.msg} at line {e.lineno} column {e.colno}: {line[max(0, e.colno - 40):e.colno + 20]!r})") from None
+    if not isinstance(obj, dict): raise JSONReplyError(f"expected a JSON object {{...}}, got a {type(obj).__name__}")
+    return obj
+
+# %% ../../nbs/22_grade_verify.ipynb
 JUDGE_PROMPT = """Grade one quality of work an assistant did for a user.
 
 The user asked:
@@ -209,11 +229,9 @@ Pick the level that fits best. Answer with JSON only: {{"level": <one of 0, 0.25
 
 def parse_judge_answer(text:str) -> tuple[float|None, str]:
     "(level, reason) from a judge's answer, or (None, what was wrong with it)."
-    m = re.search(r"\{.*\}", text or "", re.S)
-    if not m: return None, f"no JSON object in the answer: {str(text)[:120]!r}"
-    try: obj = json.loads(m.group(0))
-    except json.JSONDecodeError as e: return None, f"the answer is not valid JSON ({e.msg}): {m.group(0)[:120]!r}"
-    lv = obj.get("level") if isinstance(obj, dict) else None
+    try: obj = parse_json_reply(text)
+    except JSONReplyError as e: return None, f"{e}: {str(text)[:120]!r}"
+    lv = obj.get("level")
     try: lv = float(lv)
     except (TypeError, ValueError): return None, f"'level' must be one of 0, 0.25, 0.5, 0.75, 1; got {obj.get('level') if isinstance(obj, dict) else obj!r}"
     if lv not in (0, 0.25, 0.5, 0.75, 1): return None, f"'level' must be one of 0, 0.25, 0.5, 0.75, 1; got {lv:g}"

@@ -237,7 +237,7 @@ def run_tasks(tasks:list[Task], # the task set
               policy:str|Policy, # policy spec: noop | oracle | replay:FILE | openai:MODEL@URL | hf:NAME | ..., or a Policy
               out, # run folder; trajectories.jsonl, run.json and summary.json go here
               samples:int=1, # episodes per task, with distinct seeds
-              workers:int=1, # processes (or local Ray CPUs) running episodes; 0 runs them in this process
+              workers:int=2, # processes (or local Ray CPUs) running episodes; 0 runs them in this process
               budget:Budget|None=None, backend:str="auto", base_seed:int=0,
               overwrite:bool=False, # start afresh instead of resuming
               progress:bool=True,

@@ -21,14 +21,14 @@ from pathlib import Path
 from .catalog import SUBCATEGORY_SKILLS, Persona, personas, sample_subcategory, skill
 from ..policies.chat import ChatAuthError, ChatClient, ChatError, parse_spec
 from ..core import CATEGORIES, Aggregation, FileSpec, RubricRule, Task, TaskMeta, ToolCall, WorkspaceSpec, check_relpath
-from ..grade.verify import openclaw_transcript, run_checker_many
+from ..grade.verify import JSONReplyError, openclaw_transcript, parse_json_reply, run_checker_many
 from ..env.workspace import materialize, scaffold
 
 # %% auto 0
 __all__ = ['log', 'PROMPTS', 'RESERVED', 'MAX_FILES', 'MAX_OUTPUTS', 'MAX_CHARS', 'MAX_RUBRIC', 'LEAK_MIN_CHARS', 'JSON_RETRIES',
-           'REPAIR_ROUNDS', 'render', 'JSONReplyError', 'parse_json_reply', 'Intent', 'validate_intent',
-           'static_problems', 'reference_calls', 'checker_problems', 'validate_rubric', 'find_leaks', 'validate_audit',
-           'Rejected', 'llm_task', 'generate_llm_tasks']
+           'REPAIR_ROUNDS', 'render', 'Intent', 'validate_intent', 'static_problems', 'reference_calls',
+           'checker_problems', 'validate_rubric', 'find_leaks', 'validate_audit', 'Rejected', 'llm_task',
+           'generate_llm_tasks']
 
 # %% ../../nbs/52_synth_llm.ipynb
 log = logging.getLogger("clawgym.synth.llm")
@@ -155,25 +155,6 @@ def render(name:str, **values) -> str:
         if "{" + k + "}" not in text: raise KeyError(f"prompt {name!r} has no placeholder {{{k}}}")
         text = text.replace("{" + k + "}", str(v))
     return text
-
-# %% ../../nbs/52_synth_llm.ipynb
-class JSONReplyError(ValueError):
-    "A model answer that is not one JSON object; the message is quoted back to the model."
-
-_FENCE = re.compile(r"```(?:json|JSON)?\s*\n(.*?)\n\s*```", re.S)
-
-def parse_json_reply(text:str|None) -> dict:
-    "The JSON object in a model's answer (bare, fenced, or with text around it)."
-    if not text or not text.strip(): raise JSONReplyError("the answer was empty")
-    m = _FENCE.search(text)
-    start, end = text.find("{"), text.rfind("}")
-    body = m.group(1) if m else text[start:end + 1] if 0 <= start < end else text[max(start, 0):]
-    try: obj = json.loads(body)
-    except json.JSONDecodeError as e:
-        line = body.splitlines()[e.lineno - 1] if body.splitlines() else ""
-        raise JSONReplyError(f"it is not valid JSON ({e.msg} at line {e.lineno} column {e.colno}: {line[max(0, e.colno - 40):e.colno + 20]!r})") from None
-    if not isinstance(obj, dict): raise JSONReplyError(f"expected a JSON object {{...}}, got a {type(obj).__name__}")
-    return obj
 
 # %% ../../nbs/52_synth_llm.ipynb
 RESERVED = ("AGENTS.md", "USER.md", "MEMORY.md", "memory/", "skills/")  # the OpenClaw layout materialize writes
