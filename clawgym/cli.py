@@ -180,7 +180,8 @@ def _cmd_synth(a):
     from clawgym.synth.gates import synthesize
     fams = [f.strip() for f in a.families.split(",") if f.strip()] if a.families else None
     if a.route == "llm":
-        from clawgym.synth.llm import synthesize_llm
+        from clawgym.synth.gates import synthesize_llm
+        if not a.llm: raise ValueError("--route llm needs --llm openai:MODEL@BASE_URL (the key is read from OPENAI_API_KEY)")
         tasks, rep = synthesize_llm(a.llm, a.n, a.seed, workers=a.workers, dedup=a.dedup)
     else:
         tasks, rep = synthesize(a.n, a.seed, fams, workers=a.workers, dedup=a.dedup)

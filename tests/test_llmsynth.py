@@ -178,3 +178,16 @@ def test_spec_string_and_json_mode_off():
     with FixtureServer(by_stage()) as srv:
         tasks, _ = generate_llm_tasks(f"openai:spec-model@{srv.url}", 1, 0, progress=False, json_mode=False)
     assert tasks[0].meta.provenance["model"] == "spec-model" and "response_format" not in srv.requests[0]
+
+
+def test_the_llm_route_runs_from_the_command_line(tmp_path):
+    "`clawgym synth --route llm` as the README shows it: the stages, then the gates, then the report beside the tasks."
+    from clawgym.cli import main
+    out = tmp_path / "llm.jsonl"
+    with FixtureServer(by_stage()) as srv:
+        code = main(["synth", "--route", "llm", "--llm", f"openai:m@{srv.url}", "--n", "2", "--workers", "0", "--dedup", "off", "--out", str(out)])
+    assert code == 1, code  # fewer tasks than asked for: the fixture answers the same task twice, and the gates drop the copy
+    assert len(out.read_text().splitlines()) == 1
+    rep = json.loads((tmp_path / "llm.report.json").read_text())
+    assert (rep["generated"], rep["kept"], rep["rejected"]) == (2, 1, {"duplicate": 1}), rep
+    assert main(["synth", "--route", "llm", "--n", "1", "--out", str(tmp_path / "x.jsonl")]) == 2  # no --llm: a clear error

@@ -27,7 +27,7 @@ from ..env.workspace import materialize, scaffold, workspace_files
 
 # %% auto 0
 __all__ = ['replay_reference', 'GateResult', 'gate_task', 'dedup_text', 'minhash_signatures', 'MiniLM', 'DedupIndex',
-           'near_duplicates', 'FilterReport', 'filter_tasks', 'SynthReport', 'synthesize']
+           'near_duplicates', 'FilterReport', 'filter_tasks', 'SynthReport', 'synthesize', 'synthesize_llm']
 
 # %% ../../nbs/53_synth_gates.ipynb
 def replay_reference(task:Task, workspace, backend:str="auto", exec_timeout:float=60.0) -> tuple[list[dict], list[str]]:
@@ -313,3 +313,19 @@ def synthesize(n:int, # tasks wanted
     rep.by_difficulty = dict(Counter(t.meta.difficulty for t in kept))
     rep.stage_s = {"generate": round(gen_s, 2), "gates": round(gate_s, 2), "dedup": round(dedup_s, 2), "total": round(time.time() - t0, 2)}
     return kept, rep
+
+# %% ../../nbs/53_synth_gates.ipynb
+def synthesize_llm(llm, # 'openai:MODEL@BASE_URL' (key from OPENAI_API_KEY) or a ChatClient
+                   n:int, # tasks to attempt: each is one pass through the LLM stages
+                   seed:int=0, workers:int=2, backend:str="auto", dedup:str="auto", progress:bool=True) -> tuple[list[Task], SynthReport]:
+    "Attempt `n` tasks through the LLM route, then the gates and dedup every procedural task passes; returns (tasks, report)."
+    from clawgym.synth.llm import generate_llm_tasks
+    t0 = time.time()
+    made, stage_rejections = generate_llm_tasks(llm, n, seed, backend=backend, progress=progress, workers=workers)
+    gen_s = time.time() - t0
+    kept, frep, _ = filter_tasks(made, workers, backend, dedup=dedup, progress=progress) if made else ([], FilterReport(), [])
+    rejected = Counter({f"llm_{k}": v for k, v in stage_rejections.items()}) + Counter(frep.rejected)
+    return kept, SynthReport(n=n, seed=seed, generated=n, kept=len(kept), rejected=dict(rejected), examples=frep.examples,
+                             by_category=dict(Counter(t.meta.category for t in kept)), by_family={"llm": len(kept)} if kept else {},
+                             by_difficulty=dict(Counter(t.meta.difficulty for t in kept)), dedup_method=frep.dedup_method,
+                             stage_s={"generate": round(gen_s, 2), "gates": round(frep.wall_s, 2), "total": round(time.time() - t0, 2)})
