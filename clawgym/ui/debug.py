@@ -27,7 +27,7 @@ from ..env.workspace import materialize, workspace_files
 
 # %% auto 0
 __all__ = ['REPORT_CSS', 'Excerpt', 'check_paths', 'line_matchers', 'excerpt', 'CheckView', 'Output', 'VerifierReport', 'explain',
-           'badge', 'VerifierDebugger']
+           'esc', 'badge', 'VerifierDebugger']
 
 # %% ../../nbs/90_ui_debug.ipynb
 _PATH_KEYS = ("path", "src", "dst")
@@ -222,7 +222,9 @@ REPORT_CSS = """<style>
 .cg-r .note{color:#666;font-style:italic}
 </style>"""
 
-def _e(s) -> str: return html.escape(str(s))
+def esc(s) -> str:
+    "`s` as text safe inside HTML (every view of the debugger and the widgets escapes through this)."
+    return html.escape(str(s))
 
 def badge(v) -> str:
     "A score as a coloured HTML badge: green at 1, red at 0, amber between, a dash for none."
@@ -230,35 +232,35 @@ def badge(v) -> str:
     return f'<span class="{"ok" if v >= 1 else "bad" if v <= 0 else "mid"}">{v:g}</span>'
 
 def _lines_html(ex:Excerpt) -> str:
-    body = "".join(f'<div class="{"hit" if hit else ""}">{n:4d}  {_e(line)}</div>' for n, line, hit in ex.lines)
-    return f"<div><code>{_e(ex.path)}</code>" + (f' <span class="note">{_e(ex.note)}</span>' if ex.note else "") + (f"<pre>{body}</pre>" if body else "") + "</div>"
+    body = "".join(f'<div class="{"hit" if hit else ""}">{n:4d}  {esc(line)}</div>' for n, line, hit in ex.lines)
+    return f"<div><code>{esc(ex.path)}</code>" + (f' <span class="note">{esc(ex.note)}</span>' if ex.note else "") + (f"<pre>{body}</pre>" if body else "") + "</div>"
 
 def _side_by_side(o:Output) -> str:
     a, b = (o.reference or "").splitlines(), (o.agent or "").splitlines()
     left, right = [], []
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
         cls = "" if tag == "equal" else None
-        left += [f'<div class="{cls if cls is not None else "del"}">{_e(l) or "&nbsp;"}</div>' for l in a[i1:i2]]
-        right += [f'<div class="{cls if cls is not None else "add"}">{_e(l) or "&nbsp;"}</div>' for l in b[j1:j2]]
+        left += [f'<div class="{cls if cls is not None else "del"}">{esc(l) or "&nbsp;"}</div>' for l in a[i1:i2]]
+        right += [f'<div class="{cls if cls is not None else "add"}">{esc(l) or "&nbsp;"}</div>' for l in b[j1:j2]]
     cell = lambda text, rows: '<span class="note">not there</span>' if text is None else f"<pre>{''.join(rows)}</pre>"
-    return f"<tr><td><code>{_e(o.path)}</code></td><td>{cell(o.reference, left)}</td><td>{cell(o.agent, right)}</td></tr>"
+    return f"<tr><td><code>{esc(o.path)}</code></td><td>{cell(o.reference, left)}</td><td>{cell(o.agent, right)}</td></tr>"
 
 @patch
 def _repr_html_(self:VerifierReport) -> str:
-    h = [REPORT_CSS, '<div class="cg-r">', f"<h3>{_e(self.task_id)} · {_e(self.episode)}: score {badge(self.score.value) if self.score.ok else _e(_score_line(self.score))}</h3>"]
+    h = [REPORT_CSS, '<div class="cg-r">', f"<h3>{esc(self.task_id)} · {esc(self.episode)}: score {badge(self.score.value) if self.score.ok else esc(_score_line(self.score))}</h3>"]
     if self.score.ok: h.append(f"<div>code {_fmt(self.score.code)}, rubric {_fmt(self.score.rubric)}</div>")
-    h += [f'<div class="note">{_e(n)}</div>' for n in self.notes]
+    h += [f'<div class="note">{esc(n)}</div>' for n in self.notes]
     h.append("<h4>Checks</h4><table><tr><th>score</th><th>check</th><th>reason</th><th>what it examined</th></tr>")
     for c in self.checks:
         flags = (" · hard" if c.hard else "") + (f" · weight {c.weight:g}" if c.weight != 1 else "")
-        h.append(f"<tr><td>{badge(c.score)}</td><td><b>{_e(c.name)}</b><br><span class='note'>{_e(c.kind + flags)}</span></td>"
-                 f"<td>{_e(c.reason)}</td><td>{''.join(_lines_html(x) for x in c.files)}</td></tr>")
+        h.append(f"<tr><td>{badge(c.score)}</td><td><b>{esc(c.name)}</b><br><span class='note'>{esc(c.kind + flags)}</span></td>"
+                 f"<td>{esc(c.reason)}</td><td>{''.join(_lines_html(x) for x in c.files)}</td></tr>")
     h.append("</table>")
     if self.judge:
         h.append("<h4>Judge</h4><table><tr><th>score</th><th>rule</th><th>prompt</th><th>answers</th></tr>")
         for j in self.judge:
-            h.append(f"<tr><td>{badge(j['score'])}</td><td><b>{_e(j['rule'])}</b> on <code>{_e(j['file'])}</code><br>{_e(j['reason'])}</td>"
-                     f"<td><pre>{_e(j['prompt'] or '(no call: nothing to judge)')}</pre></td><td><pre>{_e(chr(10).join(j['answers']))}</pre></td></tr>")
+            h.append(f"<tr><td>{badge(j['score'])}</td><td><b>{esc(j['rule'])}</b> on <code>{esc(j['file'])}</code><br>{esc(j['reason'])}</td>"
+                     f"<td><pre>{esc(j['prompt'] or '(no call: nothing to judge)')}</pre></td><td><pre>{esc(chr(10).join(j['answers']))}</pre></td></tr>")
         h.append("</table>")
     h.append("<h4>Outputs: reference vs agent</h4><table><tr><th>file</th><th>reference</th><th>agent</th></tr>")
     h += [_side_by_side(o) for o in self.outputs]

@@ -5,7 +5,6 @@
 # %% ../../nbs/91_ui_widgets.ipynb 3
 from __future__ import annotations
 
-import html
 import json
 import shutil
 import tempfile
@@ -25,7 +24,7 @@ from ..bench.manifest import Bench, load_bench
 from ..bench.review import record_decision
 from ..env.workspace import archive_path, extract_archive
 from ..core import Score, Task, ToolCall, Trajectory, scratch_root
-from .debug import REPORT_CSS, badge, VerifierDebugger, VerifierReport, explain
+from .debug import REPORT_CSS, badge, esc, VerifierDebugger, VerifierReport, explain
 from ..run.rollout import load_run
 from ..env.sandbox import Limits, Sandbox
 from ..tasks.formats import TaskSet, load_tasks
@@ -44,7 +43,6 @@ _all_ = ["VerifierDebugger", "VerifierReport", "explain"]  # the verifier debugg
 MAX_SHOW = 100_000  # characters of one file shown; the rest is cut with a note
 _FORMATTER = HtmlFormatter(noclasses=True, nobackground=True)
 
-def _e(s) -> str: return html.escape(str(s))
 
 def highlight(text:str, # the file's text
               path:str="", # its name: picks the language (`.py`, `.json`, `.md`, `.sh`, ...); '' for plain text
@@ -104,11 +102,11 @@ def tree_html(paths, body, # function path -> HTML of the file's content
         items = []
         for k in _order(node):
             v = node[k]
-            if isinstance(v, dict): items.append(f"<li><details open><summary><b>{_e(k)}</b></summary>{walk(v)}</details></li>")
+            if isinstance(v, dict): items.append(f"<li><details open><summary><b>{esc(k)}</b></summary>{walk(v)}</details></li>")
             else:
                 m = marks.get(v, "")
                 tag = f' <span class="{_MARK_CSS[m]}">[{m}]</span>' if m else ""
-                items.append(f"<li><details><summary><code>{_e(k)}</code>{tag}</summary>{body(v)}</details></li>")
+                items.append(f"<li><details><summary><code>{esc(k)}</code>{tag}</summary>{body(v)}</details></li>")
         return '<ul class="cg-tree">' + "".join(items) + "</ul>"
     return walk(nest(paths))
 
@@ -120,9 +118,9 @@ def _snap(x, max_text:int) -> Snapshot:
 
 def _diff_html(d:WorkspaceDiff) -> str:
     if not d: return '<div class="note">no changes</div>'
-    rows = "".join(f'<div class="{_MARK_CSS[m]}"><code>{m} {_e(p)}</code></div>'
+    rows = "".join(f'<div class="{_MARK_CSS[m]}"><code>{m} {esc(p)}</code></div>'
                    for m, ps in (("+", d.added), ("~", d.modified), ("-", d.deleted)) for p in ps)
-    rows += "".join(f"<div><code>mode {_e(p)}: 0{a:o} -> 0{b:o}</code></div>" for p, (a, b) in d.mode_changes.items())
+    rows += "".join(f"<div><code>mode {esc(p)}: 0{a:o} -> 0{b:o}</code></div>" for p, (a, b) in d.mode_changes.items())
     return rows + "".join(_pygmentize(t, DiffLexer(), _FORMATTER) for t in d.text_diffs.values())
 
 class Shown:
@@ -169,7 +167,7 @@ class WorkspaceInspector(Shown):
         "One file's content, highlighted (a deleted file's last content, marked)."
         st = self.state(path)
         note = '<div class="del">deleted by the episode; its content before:</div>' if path not in self.after.files else ""
-        if st.is_link: return note + f'<span class="note">a link to {_e(st.link_target)!s}</span>'
+        if st.is_link: return note + f'<span class="note">a link to {esc(st.link_target)!s}</span>'
         return note + _file_body(path, self.text(path), st.size)
 
     def summary(self) -> str:
@@ -180,7 +178,7 @@ class WorkspaceInspector(Shown):
 # %% ../../nbs/91_ui_widgets.ipynb
 @patch
 def _repr_html_(self:WorkspaceInspector) -> str:
-    parts = [_CSS_W, '<div class="cg-r">', f"<h4>{_e(self.summary())}</h4>", tree_html(self.files, self.file_html, self.marks)]
+    parts = [_CSS_W, '<div class="cg-r">', f"<h4>{esc(self.summary())}</h4>", tree_html(self.files, self.file_html, self.marks)]
     if self.diff is not None: parts += ["<h4>Changes</h4>", _diff_html(self.diff)]
     return "".join(parts) + "</div>"
 
@@ -240,7 +238,7 @@ def widget(self:WorkspaceInspector):
 @patch
 def _refresh(self:WorkspaceInspector):
     keep = self.tree.value
-    self.head.value = f"<b>{_e(self.summary())}</b>"
+    self.head.value = f"<b>{esc(self.summary())}</b>"
     self.mode.disabled = self.diff is None
     opts = _tree_options(self.files, self.marks)
     self.tree.options = opts
@@ -256,8 +254,8 @@ def _show(self:WorkspaceInspector):
     p = self.tree.value
     if self.mode.value == "changes" and self.diff is not None: body = _diff_html(self.diff)
     elif p is None: body = '<span class="note">the workspace is empty</span>'
-    elif p.endswith("/"): body = "<code>" + "<br>".join(_e(f) for f in self.files if f.startswith(p)) + "</code>"
-    else: body = f"<div><code>{_e(p)}</code></div>" + self.file_html(p)
+    elif p.endswith("/"): body = "<code>" + "<br>".join(esc(f) for f in self.files if f.startswith(p)) + "</code>"
+    else: body = f"<div><code>{esc(p)}</code></div>" + self.file_html(p)
     self.view.value = _CSS_W + f'<div class="cg-r">{body}</div>'
 
 # %% ../../nbs/91_ui_widgets.ipynb
@@ -377,12 +375,12 @@ def _args_text(tc:dict) -> str:
 
 def _message_html(m:dict) -> str:
     role = m.get("role", "?")
-    head = f'<div class="role">{_e(role)}' + (f" · {_e(m.get('name', ''))}" if role == "tool" else "") + "</div>"
+    head = f'<div class="role">{esc(role)}' + (f" · {esc(m.get('name', ''))}" if role == "tool" else "") + "</div>"
     body = ""
-    if m.get("content"): body += f"<pre>{_e(_cut(m['content']))}</pre>"
+    if m.get("content"): body += f"<pre>{esc(_cut(m['content']))}</pre>"
     for tc in m.get("tool_calls") or []:
         fn = tc.get("function", tc)
-        body += f"<div>call <b><code>{_e(fn.get('name'))}</code></b></div>" + _pygmentize(_cut(_args_text(tc)), JsonLexer(), _FORMATTER)
+        body += f"<div>call <b><code>{esc(fn.get('name'))}</code></b></div>" + _pygmentize(_cut(_args_text(tc)), JsonLexer(), _FORMATTER)
     return head + body
 
 def _message_text(m:dict) -> list[str]:
@@ -396,8 +394,8 @@ def _message_text(m:dict) -> list[str]:
 def score_html(s:Score|None) -> str:
     "A score with its sub-scores, rubric scores and reasons, as an HTML table."
     if s is None: return '<div class="note">not verified</div>'
-    if not s.ok: return f'<div class="bad">{_e(s.status)}: {_e(s.error)}</div>'
-    rows = "".join(f"<tr><td>{badge(v)}</td><td>{_e(k)}</td><td>{_e(s.reasons.get(k, ''))}</td></tr>"
+    if not s.ok: return f'<div class="bad">{esc(s.status)}: {esc(s.error)}</div>'
+    rows = "".join(f"<tr><td>{badge(v)}</td><td>{esc(k)}</td><td>{esc(s.reasons.get(k, ''))}</td></tr>"
                    for k, v in {**s.subscores, **s.rubric_scores}.items())
     fmt = lambda v: "-" if v is None else f"{v:g}"
     return (f"<div>score {badge(s.value)} (code {fmt(s.code)}, rubric {fmt(s.rubric)})</div>"
@@ -423,7 +421,7 @@ def _step_title(self:TrajectoryViewer, i:int) -> str:
 def step_html(self:TrajectoryViewer, i:int) -> str:
     "Step `i`: its messages, tool calls and observations, and what it changed in the workspace."
     ch = self.changes_at(i)
-    h = [f"<h4>{_e(self._step_title(i))}</h4>", *(_message_html(m) for m in self.steps[i])]
+    h = [f"<h4>{esc(self._step_title(i))}</h4>", *(_message_html(m) for m in self.steps[i])]
     if i in self.drift: h.append(f'<div class="mid">replayed {", ".join(self.drift[i])} answered differently from the recording; '
                                  "the workspace below may differ from the agent's</div>")
     if i > 0: h.append("<div><b>workspace changes</b></div>" + _diff_html(ch))
@@ -445,7 +443,7 @@ def _traj_head(self:TrajectoryViewer) -> str:
 
 @patch
 def _repr_html_(self:TrajectoryViewer) -> str:
-    return "".join([_CSS_W, '<div class="cg-r">', f"<h3>{_e(self._traj_head())}</h3>", *(self.step_html(i) for i in range(len(self))),
+    return "".join([_CSS_W, '<div class="cg-r">', f"<h3>{esc(self._traj_head())}</h3>", *(self.step_html(i) for i in range(len(self))),
                     "<h4>Scores</h4>", score_html(self.trajectory.score), "</div>"])
 
 @patch
@@ -466,7 +464,7 @@ def widget(self:TrajectoryViewer):
         self.inspector = WorkspaceInspector(self.workspace_at(0), title="workspace after step 0")
         scores = W.HTML(_CSS_W + '<div class="cg-r"><h4>Scores</h4>' + score_html(self.trajectory.score) + "</div>")
         self.slider.observe(lambda _: self._go(), names="value")
-        self._widget = W.VBox([W.HTML(f"<b>{_e(self._traj_head())}</b>"), W.HBox([prev, self.slider, nxt]), self.step_view,
+        self._widget = W.VBox([W.HTML(f"<b>{esc(self._traj_head())}</b>"), W.HBox([prev, self.slider, nxt]), self.step_view,
                                self.inspector.widget, scores])
         self._go()
     return self._widget
@@ -495,24 +493,24 @@ class TaskView:
             try: text = data.decode("utf-8") if b"\x00" not in data else None
             except UnicodeDecodeError: text = None
             return _file_body(p, text, len(data))
-        h = [_CSS_W, '<div class="cg-r">', f"<h3>{_e(t.id)}</h3><div class='note'>{_e(self._meta())}</div>"]
-        if t.meta.persona: h.append(f"<div><b>persona</b>: {_e(t.meta.persona[:400])}</div>")
-        h += [f"<h4>Instruction</h4><pre>{_e(t.instruction)}</pre>", f"<h4>Workspace ({len(files)} files)</h4>", tree_html(files, body)]
-        if t.workspace.outputs: h.append("<div><b>outputs asked for</b>: " + ", ".join(f"<code>{_e(p)}</code>" for p in t.workspace.outputs) + "</div>")
+        h = [_CSS_W, '<div class="cg-r">', f"<h3>{esc(t.id)}</h3><div class='note'>{esc(self._meta())}</div>"]
+        if t.meta.persona: h.append(f"<div><b>persona</b>: {esc(t.meta.persona[:400])}</div>")
+        h += [f"<h4>Instruction</h4><pre>{esc(t.instruction)}</pre>", f"<h4>Workspace ({len(files)} files)</h4>", tree_html(files, body)]
+        if t.workspace.outputs: h.append("<div><b>outputs asked for</b>: " + ", ".join(f"<code>{esc(p)}</code>" for p in t.workspace.outputs) + "</div>")
         if t.checks:
             h.append("<h4>Checks</h4><table><tr><th>name</th><th>kind</th><th>params</th><th>weight</th></tr>" + "".join(
-                f"<tr><td>{_e(c.name)}{' (hard)' if c.hard else ''}</td><td>{_e(c.kind)}</td><td><pre>{_e(_cut(json.dumps(c.params, ensure_ascii=False), 600))}</pre></td>"
+                f"<tr><td>{esc(c.name)}{' (hard)' if c.hard else ''}</td><td>{esc(c.kind)}</td><td><pre>{esc(_cut(json.dumps(c.params, ensure_ascii=False), 600))}</pre></td>"
                 f"<td>{c.weight:g}</td></tr>" for c in t.checks) + "</table>")
         if t.checker: h.append("<h4>Checker</h4>" + highlight(t.checker, "checker.py"))
-        if t.reward_command: h.append(f"<h4>Reward script</h4><code>{_e(t.reward_command)}</code> over hidden files: " + ", ".join(f"<code>{_e(f.path)}</code>" for f in t.hidden))
+        if t.reward_command: h.append(f"<h4>Reward script</h4><code>{esc(t.reward_command)}</code> over hidden files: " + ", ".join(f"<code>{esc(f.path)}</code>" for f in t.hidden))
         if t.rubric:
             h.append("<h4>Rubric</h4><table><tr><th>rule</th><th>file</th><th>levels</th></tr>" + "".join(
-                f"<tr><td>{_e(r.name)}</td><td><code>{_e(r.file_path or '(final reply)')}</code></td><td>"
-                + "<br>".join(f"<b>{k}</b>: {_e(v)}" for k, v in r.levels.items()) + "</td></tr>" for r in t.rubric) + "</table>")
-        h.append(f"<div><b>aggregation</b>: {_e(t.aggregation.mode)}{' (gated)' if t.aggregation.gate else ''}</div>")
+                f"<tr><td>{esc(r.name)}</td><td><code>{esc(r.file_path or '(final reply)')}</code></td><td>"
+                + "<br>".join(f"<b>{k}</b>: {esc(v)}" for k, v in r.levels.items()) + "</td></tr>" for r in t.rubric) + "</table>")
+        h.append(f"<div><b>aggregation</b>: {esc(t.aggregation.mode)}{' (gated)' if t.aggregation.gate else ''}</div>")
         if t.reference:
             h.append("<h4>Reference solution</h4><ol>" + "".join(
-                f"<li><b><code>{_e(c.name)}</code></b>{_pygmentize(_cut(json.dumps(c.arguments, indent=1, ensure_ascii=False)), JsonLexer(), _FORMATTER)}</li>"
+                f"<li><b><code>{esc(c.name)}</code></b>{_pygmentize(_cut(json.dumps(c.arguments, indent=1, ensure_ascii=False)), JsonLexer(), _FORMATTER)}</li>"
                 for c in t.reference) + "</ol>")
         return "".join(h) + "</div>"
 
@@ -568,10 +566,10 @@ class TaskBrowser(Shown):
 # %% ../../nbs/91_ui_widgets.ipynb
 @patch
 def _repr_html_(self:TaskBrowser) -> str:
-    rows = "".join(f"<tr><td><code>{_e(t.id)}</code></td><td>{_e(t.meta.category)}</td><td>{_e(t.meta.family)}</td><td>{t.meta.difficulty}</td>"
-                   f"<td>{_e(_cut(t.instruction, 140))}</td></tr>" for t in self.tasks[:self.max_rows])
+    rows = "".join(f"<tr><td><code>{esc(t.id)}</code></td><td>{esc(t.meta.category)}</td><td>{esc(t.meta.family)}</td><td>{t.meta.difficulty}</td>"
+                   f"<td>{esc(_cut(t.instruction, 140))}</td></tr>" for t in self.tasks[:self.max_rows])
     more = f'<div class="note">{len(self.tasks) - self.max_rows} more not listed</div>' if len(self.tasks) > self.max_rows else ""
-    return (_CSS_W + '<div class="cg-r">' + "".join(f"<div>{_e(l)}</div>" for l in self._head())
+    return (_CSS_W + '<div class="cg-r">' + "".join(f"<div>{esc(l)}</div>" for l in self._head())
             + f"<table><tr><th>task</th><th>category</th><th>family</th><th>difficulty</th><th>instruction</th></tr>{rows}</table>{more}</div>")
 
 @patch
@@ -624,7 +622,7 @@ class ReviewWidget:
         for tid in ids:
             res = self.bench.review["results"].get(tid, {})
             head = W.HTML(f"<b>{tid}</b> ({self.bench.entries[tid]['category']}, {self.bench.entries[tid]['difficulty_bin']}): "
-                          + "; ".join(_e(r) for r in res.get("reasons", [])) + f"<br><i>{_e(by_id[tid].instruction[:300])}</i>")
+                          + "; ".join(esc(r) for r in res.get("reasons", [])) + f"<br><i>{esc(by_id[tid].instruction[:300])}</i>")
             row = _Row(W.Button(description="Accept", button_style="success"), W.Button(description="Reject", button_style="danger"),
                        W.Text(placeholder="note", layout=W.Layout(width="40%")), W.Label(self._status(tid)))
             row.accept.on_click(lambda _, tid=tid: self.decide(tid, "accept"))
