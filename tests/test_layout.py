@@ -1,5 +1,6 @@
 """The package's shape: stage subpackages in pipeline order, imports that only look back, no private names across modules."""
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -79,17 +80,21 @@ def test_every_notebook_opens_on_a_python_kernel():
         assert ks.get("name") == "python3" and ks.get("language") == "python", f"{nb.name} has no python3 kernelspec: {ks}"
 
 
-def _notebook_of(module:str):
+@functools.cache
+def _notebooks() -> dict:
+    "module name -> the cells of the notebook that exports it (read once for all the tests)."
     import json
+    out = {}
     for nb in (PKG.parent / "nbs").glob("*.ipynb"):
         cells = json.loads(nb.read_text())["cells"]
-        if cells and "".join(cells[0]["source"]).strip() == f"#| default_exp {module}": return cells
-    return None
+        first = "".join(cells[0]["source"]).strip() if cells else ""
+        if first.startswith("#| default_exp "): out[first.removeprefix("#| default_exp ")] = cells
+    return out
 
 
 @pytest.mark.parametrize("name", sorted(m for m, p in MODULES.items() if p.name != "__init__.py"))
 def test_every_public_function_and_class_has_its_show_doc(name):
-    cells = _notebook_of(name.removeprefix("clawgym."))
+    cells = _notebooks().get(name.removeprefix("clawgym."))
     if cells is None: pytest.skip(f"{name} is not exported from a notebook")
     tree = ast.parse(MODULES[name].read_text())
     public = next((ast.literal_eval(n.value) for n in tree.body if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", "") == "__all__"), [])

@@ -14,7 +14,7 @@ import warnings
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from .manifest import DIFFICULTY_BINS, Bench, difficulty_bin, freeze_bench, is_bench, tasks_sha256
+from .manifest import DIFFICULTY_BINS, Bench, declared_difficulty, difficulty_bin, freeze_bench, is_bench, tasks_sha256
 from ..core import Task, TaskFormatError, Trajectory, write_jsonl
 from ..run.rollout import load_run, run_tasks
 from ..tasks.formats import TaskSet, load_tasks
@@ -85,7 +85,7 @@ def judge_task(task:Task, cal:dict, # {spec: {role, tasks: {id: sample_stats}}} 
     passed = sum(s["passed"] for s in stats.values())
     pbar = statistics.fmean(s["pass_rate"] for s in calib) if calib and all(s["scored"] for s in calib) else None
     sbar = statistics.fmean(s["mean_score"] for s in calib) if pbar is not None else None
-    if pbar is None: d, source = (task.meta.difficulty - 1) / 4, "declared"
+    if pbar is None: d, source = declared_difficulty(task), "declared"
     else: d, source = 1 - pbar, "calibrated"
     drop = None
     if any(s["scored"] == 0 for s in stats.values()): drop = "no_scored_episodes"
@@ -179,7 +179,7 @@ def build_bench(pool, # the pool: a list of Tasks, a TaskSet, or a path load_tas
         # Calibrating a 13.5K pool with several policies costs tens of thousands of episodes; a balanced draw of a few times
         # `n` candidates keeps every category and declared difficulty represented at a fraction of the cost.
         if candidates < n: raise ValueError(f"candidates ({candidates}) must be at least n ({n})")
-        declared = {t.id: difficulty_bin((t.meta.difficulty - 1) / 4) for t in tasks}
+        declared = {t.id: difficulty_bin(declared_difficulty(t)) for t in tasks}
         tasks = select_balanced(tasks, declared, candidates, seed)
     cal = calibrate(tasks, list(policies), out / "calibration", samples, workers, budget, backend, seed, executor, threshold, progress)
     verdicts = {t.id: judge_task(t, cal, min_pass, max_pass) for t in tasks}

@@ -19,8 +19,8 @@ from ..core import Task, TaskFormatError, write_json
 from ..tasks.formats import save_jsonl
 
 # %% auto 0
-__all__ = ['MANIFEST_FORMAT', 'DIFFICULTY_BINS', 'BenchIntegrityError', 'tasks_sha256', 'difficulty_bin', 'Bench', 'is_bench',
-           'load_bench', 'freeze_bench']
+__all__ = ['MANIFEST_FORMAT', 'DIFFICULTY_BINS', 'BenchIntegrityError', 'tasks_sha256', 'difficulty_bin', 'declared_difficulty',
+           'Bench', 'is_bench', 'load_bench', 'freeze_bench']
 
 # %% ../../nbs/80_bench_manifest.ipynb
 MANIFEST_FORMAT = "clawgym.bench/1"
@@ -41,6 +41,10 @@ DIFFICULTY_BINS = (("easy", 1 / 3), ("medium", 2 / 3), ("hard", math.inf))  # bi
 def difficulty_bin(d:float) -> str:
     "The bin of a difficulty in [0, 1]."
     return next(name for name, hi in DIFFICULTY_BINS if d < hi)
+
+def declared_difficulty(task:Task) -> float:
+    "The difficulty a task declares (1..5), on the calibrated scale [0, 1]: what a bench uses until calibration says otherwise."
+    return (task.meta.difficulty - 1) / 4
 
 # %% ../../nbs/80_bench_manifest.ipynb
 @dataclass
@@ -154,7 +158,7 @@ def freeze_bench(tasks:list[Task], # the bench's tasks, in the order it keeps th
     if len(set(ids)) != len(ids): raise ValueError(f"a bench holds each task once; repeated: {sorted({i for i in ids if ids.count(i) > 1})[:5]}")
     ents = []
     for t in tasks:
-        declared = (t.meta.difficulty - 1) / 4
+        declared = declared_difficulty(t)
         e = {"id": t.id, "hash": t.content_hash(), "category": t.meta.category, "family": t.meta.family,
              "grading_type": t.meta.grading_type, "declared_difficulty": t.meta.difficulty, "difficulty": declared,
              "difficulty_bin": difficulty_bin(declared), "difficulty_source": "declared", "pass_rate": None, "mean_score": None}

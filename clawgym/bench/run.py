@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .manifest import difficulty_bin, is_bench, load_bench, tasks_sha256
+from .manifest import declared_difficulty, difficulty_bin, is_bench, load_bench, tasks_sha256
 from ..core import Task, TaskFormatError, write_json
 from ..run.rollout import run_tasks
 from ..tasks.formats import load_tasks
@@ -22,7 +22,7 @@ def task_index(tasks:list[Task], entries:dict|None=None) -> dict:
     out = {}
     for t in tasks:
         e = (entries or {}).get(t.id)
-        d = e["difficulty"] if e else (t.meta.difficulty - 1) / 4
+        d = e["difficulty"] if e else declared_difficulty(t)
         out[t.id] = {"category": t.meta.category or "(none)", "family": t.meta.family, "grading_type": t.meta.grading_type,
                      "declared_difficulty": t.meta.difficulty, "difficulty": d, "difficulty_bin": difficulty_bin(d),
                      "difficulty_source": e["difficulty_source"] if e else "declared", "hash": t.content_hash(),

@@ -417,10 +417,10 @@ def _kill_tree(self:Sandbox, proc:subprocess.Popen):
 @patch
 def _collect(self:Sandbox, proc:subprocess.Popen, stdin:bytes|None, wall:float,
              sink=None, # one buffer for both streams (a background job's log); default: one `_Capped` each
-            ) -> tuple[_Capped, _Capped, bool, bool]: # stdout, stderr, timed out, went over the workspace quota
+            ) -> tuple[_Capped, _Capped, bool, bool]: # stdout, stderr, timed out, grew the workspace past max(quota, its size)
     out, err = (sink, sink) if sink is not None else (_Capped(self.limits.output_bytes), _Capped(self.limits.output_bytes))
     sel, deadline, timed_out, exited = selectors.DefaultSelector(), time.monotonic() + wall, False, False
-    quota, over, check_at = self.limits.workspace_mb << 20, False, time.monotonic() + QUOTA_EVERY_S
+    quota, over, check_at = max(self.limits.workspace_mb << 20, workspace_bytes(self.workspace)), False, time.monotonic() + QUOTA_EVERY_S
     sel.register(proc.stdout, selectors.EVENT_READ, out); sel.register(proc.stderr, selectors.EVENT_READ, err)
     if stdin is not None:
         os.set_blocking(proc.stdin.fileno(), False)

@@ -564,13 +564,18 @@ def _read(self:ToolRunner, path:str, offset:int=1, limit:int|None=None) -> str:
 def _write(self:ToolRunner, path:str, content:str) -> str:
     data = content.encode("utf-8")
     if len(data) > MAX_FILE: raise ToolError(f"write: {len(data):,} bytes is more than the {MAX_FILE:,} a file tool writes; use exec for larger files")
+    return f"wrote {len(data):,} bytes to {self._store(path, data)}"
+
+@patch
+def _store(self:ToolRunner, path:str, data:bytes, quota:bool=True) -> str:
+    "Replace (or create) file `path` with `data`; with `quota`, refuse growth past the workspace quota first. Returns its name."
     fd, rel = self._open_file(path, os.O_WRONLY | os.O_CREAT, create=True)
     try:
-        self._check_quota(len(data) - os.fstat(fd).st_size, rel)  # the old content's bytes are freed by the write
+        if quota: self._check_quota(len(data) - os.fstat(fd).st_size, rel)  # the old content's bytes are freed by the write
         os.ftruncate(fd, 0)
         with open(fd, "wb", closefd=False) as f: f.write(data)
     finally: os.close(fd)
-    return f"wrote {len(data):,} bytes to {rel}"
+    return rel
 
 # %% ../../nbs/12_env_tools.ipynb
 @patch
@@ -601,25 +606,21 @@ def _closest(text:str, old:str) -> str:
 def _edit(self:ToolRunner, path:str, oldText:str, newText:str) -> str:
     if not oldText: raise ToolError("edit: oldText is empty; give the exact text to replace (to write a whole file, use write)")
     if oldText == newText: raise ToolError("edit: oldText and newText are the same; nothing would change")
-    fd, rel = self._open_file(path, os.O_RDWR)
-    try:
-        data = _read_all(fd)
-        try: text = data.decode("utf-8")
-        except UnicodeDecodeError as e: raise ToolError(f"edit: {rel!r} is not UTF-8 text (byte {e.start}); use write or exec for it") from None
-        if "\r\n" in text and "\r\n" not in oldText: oldText, newText = oldText.replace("\n", "\r\n"), newText.replace("\n", "\r\n")
-        at = _starts(text, oldText)
-        if not at: raise ToolError(f"edit: oldText not found in {rel!r}{_closest(text, oldText)}. Read the file and copy the text exactly.")
-        line = lambda i: text.count("\n", 0, i) + 1
-        if len(at) > 1:
-            raise ToolError(f"edit: oldText occurs {len(at)} times in {rel!r} (at lines {', '.join(str(line(i)) for i in at[:20])}); "
-                            "include more surrounding lines so it matches exactly once")
-        out = (text[:at[0]] + newText + text[at[0] + len(oldText):]).encode("utf-8")
-        if len(out) > MAX_FILE: raise ToolError(f"edit: the result, {len(out):,} bytes, is more than the {MAX_FILE:,} a file tool writes")
-        self._check_quota(len(out) - len(data), rel)
-        os.lseek(fd, 0, os.SEEK_SET)
-        with open(fd, "wb", closefd=False) as f: f.write(out)
-        os.ftruncate(fd, len(out))
+    fd, rel = self._open_file(path, os.O_RDONLY)
+    try: data = _read_all(fd)
     finally: os.close(fd)
+    try: text = data.decode("utf-8")
+    except UnicodeDecodeError as e: raise ToolError(f"edit: {rel!r} is not UTF-8 text (byte {e.start}); use write or exec for it") from None
+    if "\r\n" in text and "\r\n" not in oldText: oldText, newText = oldText.replace("\n", "\r\n"), newText.replace("\n", "\r\n")
+    at = _starts(text, oldText)
+    if not at: raise ToolError(f"edit: oldText not found in {rel!r}{_closest(text, oldText)}. Read the file and copy the text exactly.")
+    line = lambda i: text.count("\n", 0, i) + 1
+    if len(at) > 1:
+        raise ToolError(f"edit: oldText occurs {len(at)} times in {rel!r} (at lines {', '.join(str(line(i)) for i in at[:20])}); "
+                        "include more surrounding lines so it matches exactly once")
+    out = (text[:at[0]] + newText + text[at[0] + len(oldText):]).encode("utf-8")
+    if len(out) > MAX_FILE: raise ToolError(f"edit: the result, {len(out):,} bytes, is more than the {MAX_FILE:,} a file tool writes")
+    self._store(rel, out)  # the quota is checked against the file's size now
     return f"edited {rel}: replaced {oldText.count(chr(10)) + 1} line(s) at line {line(at[0])} with {newText.count(chr(10)) + 1}"
 
 # %% ../../nbs/12_env_tools.ipynb
@@ -668,20 +669,19 @@ def _apply_patch(self:ToolRunner, input:str) -> str:
                 done.append(f"M {p}")
         except OSError as e: raise ToolError(f"apply_patch: nothing was changed: {_os_message(e, op.path)}") from None
         except ToolError as e: raise ToolError(f"apply_patch: nothing was changed: {e}") from None
-    growth = 0  # checked once for the whole patch, so a quota refusal leaves every file as it was
-    for p, text in state.items():
-        new = len(text.encode("utf-8")) if text is not None else 0
-        if new > MAX_FILE: raise ToolError(f"apply_patch: nothing was changed: {p} would be {new:,} bytes, more than the {MAX_FILE:,} a file tool writes")
-        growth += new - self.jail.size(p)
-    try: self._check_quota(growth, ", ".join(state))
+    data = {p: None if text is None else text.encode("utf-8") for p, text in state.items()}
+    big = next((p for p, b in data.items() if b is not None and len(b) > MAX_FILE), None)
+    if big: raise ToolError(f"apply_patch: nothing was changed: {big} would be {len(data[big]):,} bytes, more than the {MAX_FILE:,} a file tool writes")
+    # The quota is checked once for the whole patch, so a refusal leaves every file as it was.
+    try: self._check_quota(sum(len(b or b"") - self.jail.size(p) for p, b in data.items()), ", ".join(data))
     except ToolError as e: raise ToolError(f"apply_patch: nothing was changed: {e}") from None
-    for p, text in sorted(state.items(), key=lambda kv: kv[1] is not None):  # deletions first: they make room
-        if text is None:
+    for p, b in sorted(data.items(), key=lambda kv: kv[1] is not None):  # deletions first: they make room
+        if b is None:
             if not self.jail.exists(p): continue  # added and deleted within this patch
             dfd, parts = self.jail.locate(p)
             try: os.unlink(parts[-1], dir_fd=dfd)
             finally: os.close(dfd)
-        else: self._write(p, text)
+        else: self._store(p, b, quota=False)
     return "applied the patch:\n" + "\n".join(done)
 
 # %% ../../nbs/12_env_tools.ipynb

@@ -233,7 +233,7 @@ def parse_judge_answer(text:str) -> tuple[float|None, str]:
     except JSONReplyError as e: return None, f"{e}: {str(text)[:120]!r}"
     lv = obj.get("level")
     try: lv = float(lv)
-    except (TypeError, ValueError): return None, f"'level' must be one of 0, 0.25, 0.5, 0.75, 1; got {obj.get('level') if isinstance(obj, dict) else obj!r}"
+    except (TypeError, ValueError): return None, f"'level' must be one of 0, 0.25, 0.5, 0.75, 1; got {obj.get('level')!r}"
     if lv not in (0, 0.25, 0.5, 0.75, 1): return None, f"'level' must be one of 0, 0.25, 0.5, 0.75, 1; got {lv:g}"
     return lv, str(obj.get("reason", ""))[:300]
 
