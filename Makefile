@@ -37,3 +37,6 @@ export: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/python tools/build_docs.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check .

@@ -40,7 +40,8 @@ def main(argv=None):
     ap.add_argument("--n", type=int, default=200)
     a = ap.parse_args(argv)
     work, pool = Path(a.work), Path(a.pool)
-    shutil.rmtree(work, ignore_errors=True); work.mkdir(parents=True)
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
     rows = []
     if not pool.exists():
         pool.parent.mkdir(parents=True, exist_ok=True)
@@ -61,7 +62,8 @@ def main(argv=None):
                f"by category: {dict(sorted(cats.items()))}.")
     print(table + "\n\n" + summary)
     out = HERE / "bench200"
-    shutil.rmtree(out, ignore_errors=True); out.mkdir()
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir()
     for f in report.iterdir():
         if f.suffix in (".md", ".png"): shutil.copy(f, out / f.name)
     md = HERE / "bench200.md"

@@ -112,14 +112,18 @@ def main(argv=None):
     a = ap.parse_args(argv)
     rows, timing = [], {}
     with tempfile.TemporaryDirectory(dir="/dev/shm") as tmp:
-        tmp = Path(tmp); tmp.chmod(0o755)
-        r, timing["bench"] = bench_folder("bench", Path(a.tasks), tmp); rows += r
+        tmp = Path(tmp)
+        tmp.chmod(0o755)
+        r, timing["bench"] = bench_folder("bench", Path(a.tasks), tmp)
+        rows += r
         if a.train:
             every = sorted(d for d in Path(a.train).iterdir() if d.is_dir())
             pick = random.Random(0).sample(every, a.train_n) if a.train_n else every
-            sub = tmp / "train"; sub.mkdir()
+            sub = tmp / "train"
+            sub.mkdir()
             for d in pick: shutil.copytree(d, sub / d.name)
-            r, timing["train"] = bench_folder("train", sub, tmp); rows += r
+            r, timing["train"] = bench_folder("train", sub, tmp)
+            rows += r
     lines = ["| case | tasks | clawgym = plain loop | errors | checker failures (0.0) | score 0 | mean |", "|---|---|---|---|---|---|---|"]
     lines += [f"| {r['case']} | {r['tasks']} | {r['equal']} | {r['errors']} | {r['checker_failures']} | {r['zero']} | {r['mean']} |" for r in rows]
     lines += ["", "| set | tasks | `clawgym run --policy noop` (s) | plain bwrap loop (s) | ratio |", "|---|---|---|---|---|"]

@@ -62,7 +62,9 @@ def main(argv=None):
                 assert tr.score.ok, tr.score
                 ms = []
                 for _ in range(a.calls):
-                    t0 = time.perf_counter(); run_episode(task, "noop", backend=backend); ms.append((time.perf_counter() - t0) * 1000)
+                    t0 = time.perf_counter()
+                    run_episode(task, "noop", backend=backend)
+                    ms.append((time.perf_counter() - t0) * 1000)
                 out = Path(tmp) / f"run-{backend}-{kind}"
                 t0 = time.perf_counter()
                 r = subprocess.run([str(Path(sys.executable).parent / "clawgym"), "run", "--tasks", str(folders[kind]), "--policy", "noop",

@@ -73,9 +73,14 @@ class PeakRSS:
         self.peak, self._stop = 0.0, threading.Event()
         def watch():
             while not self._stop.wait(0.2): self.peak = max(self.peak, self._rss())
-        self.peak = self._rss(); self._t = threading.Thread(target=watch, daemon=True); self._t.start()
+        self.peak = self._rss()
+        self._t = threading.Thread(target=watch, daemon=True)
+        self._t.start()
         return self
-    def __exit__(self, *exc): self._stop.set(); self._t.join(); self.peak = max(self.peak, self._rss())
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._t.join()
+        self.peak = max(self.peak, self._rss())
     @staticmethod
     def _rss() -> float:
         for line in Path("/proc/self/status").read_text().splitlines():
@@ -111,7 +116,10 @@ def family_stats(run_dir) -> dict:
     for t in load_run(run_dir):
         f = fams.setdefault(family_of(t.task_id), {"n": 0, "passed": 0, "score_sum": 0.0, "call_errors": 0})
         v = score_of(t) or 0.0
-        f["n"] += 1; f["passed"] += v >= 1.0; f["score_sum"] += v; f["call_errors"] += any(s.errors for s in t.steps)
+        f["n"] += 1
+        f["passed"] += v >= 1.0
+        f["score_sum"] += v
+        f["call_errors"] += any(s.errors for s in t.steps)
     return {k: {"n": f["n"], "passed": f["passed"], "mean_score": round(f["score_sum"] / f["n"], 4), "call_errors": f["call_errors"]}
             for k, f in sorted(fams.items())}
 
@@ -130,7 +138,8 @@ def main():
     stages_path = out / "stages.json"
     stages = json.loads(stages_path.read_text()) if stages_path.exists() else {}
     def record(name, **kw):
-        stages[name] = kw; stages_path.write_text(json.dumps(stages, indent=2) + "\n")
+        stages[name] = kw
+        stages_path.write_text(json.dumps(stages, indent=2) + "\n")
         print(f"[{name}] " + json.dumps(kw))
 
     # 1. tasks and the oracle

@@ -19,7 +19,9 @@ def tree_rss(root: int) -> int:
         except (OSError, ValueError, IndexError): continue
     total, todo = 0, [root]
     while todo:
-        p = todo.pop(); total += rss.get(p, 0); todo += kids.get(p, [])
+        p = todo.pop()
+        total += rss.get(p, 0)
+        todo += kids.get(p, [])
     return total
 
 
@@ -29,8 +31,12 @@ def run_sampled(cmd: list[str], every: float = 0.5) -> tuple[int, str, float, in
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     peak, stop = [0], threading.Event()
     def sample():
-        while not stop.is_set(): peak[0] = max(peak[0], tree_rss(p.pid)); time.sleep(every)
-    th = threading.Thread(target=sample, daemon=True); th.start()
+        while not stop.is_set():
+            peak[0] = max(peak[0], tree_rss(p.pid))
+            time.sleep(every)
+    th = threading.Thread(target=sample, daemon=True)
+    th.start()
     log = p.communicate()[0]
-    stop.set(); th.join()
+    stop.set()
+    th.join()
     return p.returncode, log, time.time() - t0, peak[0]

@@ -27,7 +27,9 @@ def timed(fn, calls: int) -> list[float]:
     fn()  # warm up: caches, page cache
     out = []
     for _ in range(calls):
-        t0 = time.perf_counter(); fn(); out.append((time.perf_counter() - t0) * 1000)
+        t0 = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - t0) * 1000)
     return out
 
 

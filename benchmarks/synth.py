@@ -25,7 +25,8 @@ def main(argv=None):
     ap.add_argument("--out", default="/tmp/clawgym-pool")
     ap.add_argument("--md", default=str(Path(__file__).with_name("synth.md")))
     a = ap.parse_args(argv)
-    out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
     cmd = [str(Path(sys.executable).parent / "clawgym"), "synth", "--n", str(a.n), "--seed", str(a.seed), "--workers", str(a.workers),
            "--out", str(out / "pool.jsonl")]
     rc, log, wall, peak = run_sampled(cmd)

@@ -173,7 +173,10 @@ MAX_GENERATED = 256 << 20  # the largest file a generator may make (the sandbox'
 
 def register_generator(name:str, size): # size(**params) -> bytes the generator will make, checked before it runs
     "Decorator: make `fn(**params) -> bytes` available to `FileSpec(generator={'name': name, 'params': {...}})`."
-    def deco(fn): FILE_GENERATORS[name] = fn; GENERATOR_SIZES[name] = size; return fn
+    def deco(fn):
+        FILE_GENERATORS[name] = fn
+        GENERATOR_SIZES[name] = size
+        return fn
     return deco
 
 @register_generator("repeat", size=lambda text, times: len(text.encode()) * times)
@@ -536,12 +539,14 @@ def exit_with(parent:int, # the pid of the process that started the pool
 
 # %% ../nbs/00_core.ipynb
 def _write_lines(path:Path, lines, append:bool) -> Path:
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     target = path if append else path.with_name(f".{path.name}.{os.getpid()}.partial")
     try:
         with open(target, "ab" if append else "wb") as f:
             for line in lines: f.write(line.encode("utf-8") if isinstance(line, str) else line)
-            f.flush(); os.fsync(f.fileno())
+            f.flush()
+            os.fsync(f.fileno())
         if not append: os.replace(target, path)
     finally:
         if not append and target.exists(): target.unlink()

@@ -22,22 +22,34 @@ def crafted(path: Path, members: list) -> Path:
         tar.addfile(_dir("workspace", 0o755))
         for name, kind, payload in members:
             if kind == "file":
-                ti = tarfile.TarInfo(name); ti.size = len(payload); ti.mode = 0o644; tar.addfile(ti, io.BytesIO(payload))
+                ti = tarfile.TarInfo(name)
+                ti.size = len(payload)
+                ti.mode = 0o644
+                tar.addfile(ti, io.BytesIO(payload))
             elif kind == "dir": tar.addfile(_dir(name, payload))
             else:
-                ti = tarfile.TarInfo(name); ti.type = tarfile.SYMTYPE; ti.linkname = payload; tar.addfile(ti)
+                ti = tarfile.TarInfo(name)
+                ti.type = tarfile.SYMTYPE
+                ti.linkname = payload
+                tar.addfile(ti)
     return path
 
 
 def _dir(name, mode):
-    ti = tarfile.TarInfo(name); ti.type = tarfile.DIRTYPE; ti.mode = mode
+    ti = tarfile.TarInfo(name)
+    ti.type = tarfile.DIRTYPE
+    ti.mode = mode
     return ti
 
 
 @pytest.fixture
 def canary(tmp_path):
-    host = tmp_path / "host"; host.mkdir(); host.chmod(0o700)
-    f = host / "canary.txt"; f.write_bytes(b"host data\n"); f.chmod(0o600)
+    host = tmp_path / "host"
+    host.mkdir()
+    host.chmod(0o700)
+    f = host / "canary.txt"
+    f.write_bytes(b"host data\n")
+    f.chmod(0o600)
     return host, f
 
 
@@ -62,9 +74,14 @@ def test_crafted_archive_writes_nothing_outside(tmp_path, canary, attack):
 
 
 def test_inside_links_and_modes_round_trip(tmp_path):
-    ws = tmp_path / "ws"; (ws / "data").mkdir(parents=True)
-    (ws / "data" / "a.csv").write_text("x\n"); (ws / "link.csv").symlink_to("data/a.csv"); (ws / "abs").symlink_to("/etc/hostname")
-    (ws / "ro").mkdir(); (ws / "ro" / "f").write_text("f"); (ws / "ro").chmod(0o555)
+    ws = tmp_path / "ws"
+    (ws / "data").mkdir(parents=True)
+    (ws / "data" / "a.csv").write_text("x\n")
+    (ws / "link.csv").symlink_to("data/a.csv")
+    (ws / "abs").symlink_to("/etc/hostname")
+    (ws / "ro").mkdir()
+    (ws / "ro" / "f").write_text("f")
+    (ws / "ro").chmod(0o555)
     archive_workspace(ws, tmp_path / "w.tar.gz")
     extract_archive(tmp_path / "w.tar.gz", tmp_path / "back")
     b = tmp_path / "back"
@@ -83,10 +100,12 @@ def test_rescore_of_a_crafted_run_folder(tmp_path, canary):
     host, f = canary
     task = Task("t", "Write hi.", WorkspaceSpec(files=[FileSpec("in.txt", text="x")]), checks=[Check("file_exists", {"path": "hi.txt"})])
     save_jsonl([task], tmp_path / "tasks.jsonl")
-    run = tmp_path / "run"; (run / "workspaces").mkdir(parents=True)
+    run = tmp_path / "run"
+    (run / "workspaces").mkdir(parents=True)
     good = run_episode(task, "noop", archive_dir=run / "workspaces")
     crafted(run / good.archive, ATTACKS["file through a link"](host, f))
-    outside = tmp_path / "elsewhere.tar.gz"; archive_workspace(tmp_path / "run" / "workspaces", outside)
+    outside = tmp_path / "elsewhere.tar.gz"
+    archive_workspace(tmp_path / "run" / "workspaces", outside)
     records = [good.to_dict(), {**good.to_dict(), "sample": 1, "archive": "../elsewhere.tar.gz"},
                {**good.to_dict(), "sample": 2, "archive": str(outside)}]
     (run / "trajectories.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))

@@ -105,7 +105,8 @@ def test_tampering_makes_load_fail_naming_the_task(built, tmp_path):
     d = tmp_path / "copy"
     shutil.copytree(built.path, d, ignore=shutil.ignore_patterns("calibration"))
     lines = (d / "tasks.jsonl").read_text().splitlines()
-    t = json.loads(lines[5]); t["workspace"]["files"][0]["text"] = "changed"
+    t = json.loads(lines[5])
+    t["workspace"]["files"][0]["text"] = "changed"
     lines[5] = json.dumps(t)
     (d / "tasks.jsonl").write_text("\n".join(lines) + "\n")
     with pytest.raises(BenchIntegrityError, match=t["id"]) as e: load_bench(d)
@@ -124,14 +125,16 @@ def test_tampering_makes_load_fail_naming_the_task(built, tmp_path):
 def test_hand_edited_manifest_is_a_clear_error(built, tmp_path, edit, why):
     d = tmp_path / "copy"
     shutil.copytree(built.path, d, ignore=shutil.ignore_patterns("calibration"))
-    m = json.loads((d / "manifest.json").read_text()); edit(m)
+    m = json.loads((d / "manifest.json").read_text())
+    edit(m)
     (d / "manifest.json").write_text(json.dumps(m))
     with pytest.raises(BenchIntegrityError, match=why): load_bench(d)
 
 # --- review --------------------------------------------------------------------------------------------------------------
 
 def test_llm_review_through_a_chat_endpoint_and_decisions(built, tmp_path):
-    d = tmp_path / "b"; shutil.copytree(built.path, d, ignore=shutil.ignore_patterns("calibration"))
+    d = tmp_path / "b"
+    shutil.copytree(built.path, d, ignore=shutil.ignore_patterns("calibration"))
     b = load_bench(d)
     leak = b.tasks[2]
     def answer(req):

@@ -252,7 +252,9 @@ def test_eight_threads_share_one_client():
     seen, lock = {}, threading.Lock()
     def script(req):
         n = int(req["messages"][-1]["content"])
-        with lock: seen[n] = seen.get(n, 0) + 1; first = seen[n] == 1
+        with lock:
+            seen[n] = seen.get(n, 0) + 1
+            first = seen[n] == 1
         return {"status": 503} if (n % 3 == 0 and first) else {"content": f"answer {n}", "sleep": 0.05}
     results, errors = {}, []
     with FixtureServer(script) as srv:
@@ -291,11 +293,13 @@ def test_chat_timeout_and_retries_from_the_cli(monkeypatch):
     "`clawgym --chat-timeout S --chat-retries N ...` reaches every ChatClient made later, in this process or a worker."
     from clawgym.policies.chat import ChatClient
     from clawgym import cli
-    monkeypatch.delenv("CLAWGYM_CHAT_TIMEOUT", raising=False); monkeypatch.delenv("CLAWGYM_CHAT_RETRIES", raising=False)
+    monkeypatch.delenv("CLAWGYM_CHAT_TIMEOUT", raising=False)
+    monkeypatch.delenv("CLAWGYM_CHAT_RETRIES", raising=False)
     c = ChatClient("http://127.0.0.1:9/v1", "m")
     assert (c.timeout, c.max_retries) == (60, 4)
     samples = str(__import__("pathlib").Path(__file__).resolve().parent.parent / "data_samples" / "tasks.jsonl")
     assert cli.main(["--chat-timeout", "7.5", "--chat-retries", "1", "tasks", "stats", samples]) == 0
     c = ChatClient("http://127.0.0.1:9/v1", "m")
     assert (c.timeout, c.max_retries) == (7.5, 1)
-    monkeypatch.delenv("CLAWGYM_CHAT_TIMEOUT"); monkeypatch.delenv("CLAWGYM_CHAT_RETRIES")
+    monkeypatch.delenv("CLAWGYM_CHAT_TIMEOUT")
+    monkeypatch.delenv("CLAWGYM_CHAT_RETRIES")

@@ -237,7 +237,8 @@ def test_yaml_fallback_agrees_with_pyyaml(doc):
 def test_grading_core_cli_without_site_packages(tmp_path):
     "The shipped core (clawgym_grading.py + clawgym_checks.py) runs under a bare interpreter: no site-packages, no clawgym."
     from clawgym.grade.core import core_files
-    d = tmp_path / "reward"; d.mkdir()
+    d = tmp_path / "reward"
+    d.mkdir()
     for name, data in core_files().items(): (d / name).write_bytes(data)
     ws = tmp_path / "ws"
     make_ws(ws, {"out/c.yaml": "n: 3\n", "keep.txt": "k"})

@@ -84,7 +84,9 @@ def _export_and_grade(task, files:dict, messages=None):
     try:
         os.chmod(root, 0o755)
         ws = materialize(task, root / "ws")
-        for p, text in files.items(): (ws / p).parent.mkdir(parents=True, exist_ok=True); (ws / p).write_text(text)
+        for p, text in files.items():
+            (ws / p).parent.mkdir(parents=True, exist_ok=True)
+            (ws / p).write_text(text)
         save_clawgym([task], root / "cg")
         _harbor_task(task, {}, "parity", root / "harbor", root / "harbor-tmp")
         payload = reward_payload(task, messages)

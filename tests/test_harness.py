@@ -300,7 +300,8 @@ def test_background_jobs_are_capped(tmp_path):
         jobs = [sb.start("sleep 30") for _ in range(MAX_JOBS)]
         r = sb.start("true")
         assert r.error.startswith(f"{MAX_JOBS} background commands are running") and r.observation().startswith("error: ")
-        jobs[0].kill(); jobs[0].wait(5)
+        jobs[0].kill()
+        jobs[0].wait(5)
         assert sb.start("true").wait(5)
 
 

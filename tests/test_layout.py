@@ -102,3 +102,25 @@ def test_every_public_function_and_class_has_its_show_doc(name):
     shown = {m for c in cells for m in __import__("re").findall(r"show_doc\((\w+)", "".join(c["source"]))}
     missing = sorted((set(public) & defined) - shown)
     assert not missing, f"{name}: no show_doc for {missing}"
+
+
+def _export_cells():
+    import json
+    for nb in sorted((PKG.parent / "nbs").glob("*.ipynb")):
+        for i, c in enumerate(json.loads(nb.read_text())["cells"]):
+            src = "".join(c["source"])
+            if c["cell_type"] == "code" and src.lstrip().startswith(("#| export", "#|export")): yield nb.name, i, src
+
+
+def test_export_cells_stay_under_60_lines():
+    long = [f"{nb} cell {i}: {len(src.splitlines())} lines" for nb, i, src in _export_cells() if len(src.splitlines()) > 60]
+    assert not long, "export cells over 60 lines (split them, one definition or two a cell):\n" + "\n".join(long)
+
+
+def test_lines_stay_readable():
+    "ruff over the tree (settings in pyproject.toml): no line over 140 characters, no `;`-chained statements."
+    import shutil, subprocess, sys
+    ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
+    assert ruff, "ruff is not installed: it is a dev requirement (make install)"
+    r = subprocess.run([ruff, "check", "--no-cache", "--output-format", "concise", "."], cwd=PKG.parent, capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-2000:]

@@ -50,7 +50,8 @@ def canary(tmp_path_factory):
     before = tree_digest(d)
     yield d
     after = tree_digest(d)
-    import shutil; shutil.rmtree(d)
+    import shutil
+    shutil.rmtree(d)
     assert after == before, "the host canary directory changed during the security suite"
 
 
@@ -187,13 +188,17 @@ def test_symlink_to_etc_passwd(make):
 
 @needs_bwrap
 def test_tcp_connect_to_host_server(make):
-    srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen(1); srv.settimeout(3)
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    srv.settimeout(3)
     port, accepted = srv.getsockname()[1], []
     t = threading.Thread(target=lambda: accepted.append(_accept(srv)))
     t.start()
     code = f"import socket; socket.create_connection(('127.0.0.1', {port}), timeout=2); print('connected')"
     r = make().run(f"python3 -c \"{code}\"; echo > /dev/tcp/127.0.0.1/{port} && echo connected2")
-    t.join(); srv.close()
+    t.join()
+    srv.close()
     assert "connected" not in r.stdout and "Connection refused" in r.stderr, r.observation()
     assert accepted == [None], "the sandbox reached a server on the host"
 
@@ -224,11 +229,15 @@ def test_fork_bomb(make, backend):
     sb = make(backend, nproc=64, wall_s=4)
     peak, done = [0], threading.Event()
     def watch():
-        while not done.is_set(): peak[0] = max(peak[0], _tasks_of(sb.uid)); time.sleep(0.02)
-    w = threading.Thread(target=watch); w.start()
+        while not done.is_set():
+            peak[0] = max(peak[0], _tasks_of(sb.uid))
+            time.sleep(0.02)
+    w = threading.Thread(target=watch)
+    w.start()
     t0 = time.monotonic()
     r = sb.run("bomb() { bomb | bomb & }; bomb; sleep 2; echo survived")
-    done.set(); w.join()
+    done.set()
+    w.join()
     assert time.monotonic() - t0 < 4 + 3 and r.stdout in ("survived\n", ""), r.observation()
     assert 0 < peak[0] <= 64, f"sandbox uid had {peak[0]} tasks at peak, limit 64"
     for _ in range(50):  # killed processes stay zombies until the host's init reaps them; they still count
@@ -298,7 +307,8 @@ def test_kill_the_parent(make, backend):
         assert bystander.poll() is None, "a host process was killed from inside the sandbox"
         assert sb.run("echo ok").stdout == "ok\n"
     finally:
-        bystander.kill(); bystander.wait()
+        bystander.kill()
+        bystander.wait()
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -318,8 +328,10 @@ def test_close_kills_a_running_command(make, backend):
     sb = make(backend, wall_s=30)
     out = []
     t = threading.Thread(target=lambda: out.append(sb.run("sleep 1005")))
-    t.start(); time.sleep(0.5)
-    sb.close(); t.join(5)
+    t.start()
+    time.sleep(0.5)
+    sb.close()
+    t.join(5)
     assert not t.is_alive() and out and out[0].returncode == 128 + 9 and not host_procs("sleep 1005")
 
 
@@ -335,7 +347,8 @@ def test_workdir_escape_is_an_error_observation(make, backend):
 
 @needs_bwrap
 def test_hidden_bind_is_read_only_and_absent_from_the_episode(make, tmp_path):
-    hidden = tmp_path / "hidden"; (hidden / "reward").mkdir(parents=True)
+    hidden = tmp_path / "hidden"
+    (hidden / "reward").mkdir(parents=True)
     (hidden / "reward" / "reward.sh").write_text("cat /root/.openclaw/workspace/out.txt; echo 1.0\n")
     hidden.chmod(0o755)
     ep = make()

@@ -52,7 +52,8 @@ def test_label_mask_exact(tok):
     assert labels == want_labels
 
 def test_native_template_masks_assistant_only(tok):
-    q = copy.deepcopy(tok); q.chat_template = QWEN_STYLE
+    q = copy.deepcopy(tok)
+    q.chat_template = QWEN_STYLE
     ids, labels = render_for_training(CONV, TOOLS, q)
     text = q.decode(ids)
     assert "# Tools\n<tools>" in text and '"name": "write"' in text
@@ -104,7 +105,8 @@ def test_adapter_checkpoint_loads_over_its_base(tok, tmp_path):
     assert hasattr(lm, "peft_config")
 
 def test_qwen_style_lora_bf16_checkpointing_shapes(tok):
-    q = copy.deepcopy(tok); q.chat_template = QWEN_STYLE
+    q = copy.deepcopy(tok)
+    q.chat_template = QWEN_STYLE
     cfg = GPU_CONFIGS["qwen-7b-lora-1gpu"]
     lm, _, _ = load_trainable((tiny_model(q, arch="qwen2", hidden=64), q), lora=True, lora_r=cfg.lora_r, lora_alpha=cfg.lora_alpha,
                               gradient_checkpointing=cfg.gradient_checkpointing, dtype=cfg.dtype)  # device cuda -> cpu here

@@ -113,7 +113,8 @@ def test_killing_the_parent_alone_leaves_no_workers(tmp_path):
     deadline = time.time() + 60
     while len(_marked(mark)) < 3 and time.time() < deadline: time.sleep(0.2)  # the parent, the forkserver, workers
     assert len(_marked(mark)) >= 3, "the run's workers never started"
-    os.kill(p.pid, signal.SIGKILL); p.wait()
+    os.kill(p.pid, signal.SIGKILL)
+    p.wait()
     deadline = time.time() + 15
     while _marked(mark) and time.time() < deadline: time.sleep(0.2)
     assert _marked(mark) == [], "processes of the killed run are still alive"

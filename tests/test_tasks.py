@@ -237,11 +237,14 @@ def broken_folder(root: Path) -> Path:
     (root / "task_0002" / "data_entry.json").write_text('{"task_id": "task_0002", "user_query": "x",')
     # missing field
     shutil.copytree(SAMPLES / "clawgym" / "task_0001", root / "task_0003")
-    e = json.loads((root / "task_0003" / "data_entry.json").read_text()); e["task_id"] = "task_0003"; del e["user_query"]
+    e = json.loads((root / "task_0003" / "data_entry.json").read_text())
+    e["task_id"] = "task_0003"
+    del e["user_query"]
     (root / "task_0003" / "data_entry.json").write_text(json.dumps(e))
     # bad mode
     save_dir([make_task("bad-mode")], root)
-    spec = json.loads((root / "bad-mode" / "task.json").read_text()); spec["workspace"]["files"][1]["mode"] = "0999"
+    spec = json.loads((root / "bad-mode" / "task.json").read_text())
+    spec["workspace"]["files"][1]["mode"] = "0999"
     (root / "bad-mode" / "task.json").write_text(json.dumps(spec))
     # missing asset
     (root / "task_08_missing_asset.md").write_text((root / "task_07_standup_actions.md").read_text()
@@ -351,30 +354,40 @@ def test_pinchbench_hybrid_weights(tmp_path, weights, expected):
 @pytest.mark.parametrize("root", ["input_files", "reward"])
 def test_clawgym_linked_root_is_refused(tmp_path, root):
     "A task folder whose input_files/ or reward/ is itself a link to a host folder does not load, and says which."
-    host = tmp_path / "host"; host.mkdir(); (host / "secret.txt").write_text("host data")
+    host = tmp_path / "host"
+    host.mkdir()
+    (host / "secret.txt").write_text("host data")
     d = tmp_path / "tasks" / "task_0001"
     shutil.copytree(SAMPLES / "clawgym" / "task_0001", d)
-    shutil.rmtree(d / root); (d / root).symlink_to(host)
+    shutil.rmtree(d / root)
+    (d / root).symlink_to(host)
     ts = load_tasks(tmp_path / "tasks")
     assert not ts.tasks and len(ts.errors) == 1 and f"{root}/ is a symbolic link" in ts.errors[0][1]
 
 
 def test_native_linked_workspace_is_refused(tmp_path):
-    host = tmp_path / "host"; host.mkdir(); (host / "secret.txt").write_text("host data")
+    host = tmp_path / "host"
+    host.mkdir()
+    (host / "secret.txt").write_text("host data")
     save_dir([make_task("n1")], tmp_path / "tasks")
     ws = tmp_path / "tasks" / "n1" / "workspace"
-    shutil.rmtree(ws); ws.symlink_to(host)
+    shutil.rmtree(ws)
+    ws.symlink_to(host)
     with pytest.raises(TaskFormatError, match="workspace/ is a symbolic link"):
         load_dir(tmp_path / "tasks" / "n1")
 
 
 @pytest.mark.parametrize("what", ["file", "folder"])
 def test_pinchbench_linked_asset_is_refused(tmp_path, what):
-    host = tmp_path / "host"; host.mkdir(); (host / "standup_transcript.txt").write_text("host data")
-    repo = tmp_path / "repo"; (repo / "tasks").mkdir(parents=True)
+    host = tmp_path / "host"
+    host.mkdir()
+    (host / "standup_transcript.txt").write_text("host data")
+    repo = tmp_path / "repo"
+    (repo / "tasks").mkdir(parents=True)
     shutil.copy(SAMPLES / "pinchbench" / "tasks" / "task_07_standup_actions.md", repo / "tasks")
     if what == "file":
-        (repo / "assets").mkdir(); (repo / "assets" / "standup_transcript.txt").symlink_to(host / "standup_transcript.txt")
+        (repo / "assets").mkdir()
+        (repo / "assets" / "standup_transcript.txt").symlink_to(host / "standup_transcript.txt")
     else: (repo / "assets").symlink_to(host)
     ts = load_tasks(repo)
     assert not ts.tasks and "is reached through the symbolic link" in ts.errors[0][1]

@@ -68,10 +68,12 @@ def run_harbor_test(harbor_dir, workspace, payload:dict|None=None, timeout:float
     "Run a Harbor task's tests/test.sh over `workspace`: (reward from reward.txt or None, CompletedProcess)."
     with _scratch() as tmp:
         ws, logs = Path(tmp) / "ws", Path(tmp) / "logs"
-        shutil.copytree(workspace, ws, symlinks=True); logs.mkdir()
+        shutil.copytree(workspace, ws, symlinks=True)
+        logs.mkdir()
         env = {}
         if payload is not None:
-            (ws / PAYLOAD).write_text(json.dumps(payload)); env["OPENCLAW_REWARD_PAYLOAD"] = f"{MOUNT}/{PAYLOAD}"
+            (ws / PAYLOAD).write_text(json.dumps(payload))
+            env["OPENCLAW_REWARD_PAYLOAD"] = f"{MOUNT}/{PAYLOAD}"
         p = _bwrap(ws, "bash /tests/test.sh", env, ro={"/tests": Path(harbor_dir) / "tests"}, rw={logs: "/logs/verifier"}, timeout=timeout)
         txt = logs / "reward.txt"
         return (float(txt.read_text().strip()) if txt.is_file() and txt.read_text().strip() else None), p

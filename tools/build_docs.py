@@ -216,14 +216,18 @@ def check_site(out:Path) -> list[str]:
     "Problems with the site: internal links to missing pages or anchors, scripts/styles/images fetched from the internet."
     parsed = {}
     for p in sorted(out.glob("*.html")):
-        lp = _Links(); lp.feed(p.read_text(encoding="utf-8")); parsed[p.name] = lp
+        lp = _Links()
+        lp.feed(p.read_text(encoding="utf-8"))
+        parsed[p.name] = lp
     problems = []
     for name, lp in parsed.items():
         problems += [f"{name}: loads {x} from the internet" for x in lp.external]
         for link in lp.links:
             u = urlsplit(link)
             target = unquote(u.path) or name
-            if not (out / target).exists(): problems.append(f"{name}: link {link!r} points to a missing file"); continue
+            if not (out / target).exists():
+                problems.append(f"{name}: link {link!r} points to a missing file")
+                continue
             # a browser looks the fragment up as written, then percent-decoded (nbconvert writes ids of headings with arrows encoded)
             if u.fragment and target in parsed and not {u.fragment, unquote(u.fragment)} & parsed[target].ids:
                 problems.append(f"{name}: link {link!r}: {target} has no anchor {u.fragment!r}")

@@ -112,7 +112,8 @@ def allocate(sizes:dict, # group -> tasks available
         share = max(1, left // len(open_))
         for k in open_:
             give = min(share, sizes[k] - alloc[k], left)
-            alloc[k] += give; left -= give
+            alloc[k] += give
+            left -= give
             if not left: break
     return alloc
 
@@ -121,7 +122,8 @@ def _by_family(tasks:list[Task], rng:random.Random) -> list[Task]:
     fams = defaultdict(list)
     for t in sorted(tasks, key=lambda t: t.id): fams[t.meta.family].append(t)
     for v in fams.values(): rng.shuffle(v)
-    names = sorted(fams); rng.shuffle(names)
+    names = sorted(fams)
+    rng.shuffle(names)
     out = []
     while any(fams[f] for f in names): out += [fams[f].pop() for f in names if fams[f]]
     return out

@@ -91,16 +91,20 @@ def _harbor_task(task:Task, entry:dict, bench_name:str, d:Path, tmp:Path) -> lis
     "Write one Harbor task folder; returns the reference steps solve.sh could not express."
     cg = _clawgym_files(task, tmp)
     shutil.copytree(cg / "reward", d / "tests")
-    shutil.copyfile(HARBOR_TEST_SH, d / "tests/test.sh"); os.chmod(d / "tests/test.sh", 0o755)
+    shutil.copyfile(HARBOR_TEST_SH, d / "tests/test.sh")
+    os.chmod(d / "tests/test.sh", 0o755)
     for path, (data, mode) in workspace_files(task).items():
         p = d / "environment/workspace" / path
-        p.parent.mkdir(parents=True, exist_ok=True); p.write_bytes(data); os.chmod(p, mode)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(data)
+        os.chmod(p, mode)
     (d / "environment").mkdir(exist_ok=True)
     (d / "environment/README.md").write_text(_ENV_README.format(id=task.id, mount=MOUNT))
     (d / "instruction.md").write_text(task.instruction.rstrip("\n") + "\n", encoding="utf-8")
     script, missing = solve_script(task)
     (d / "solution").mkdir()
-    (d / "solution/solve.sh").write_text(script, encoding="utf-8"); os.chmod(d / "solution/solve.sh", 0o755)
+    (d / "solution/solve.sh").write_text(script, encoding="utf-8")
+    os.chmod(d / "solution/solve.sh", 0o755)
     (d / "solution/reference.json").write_text(json.dumps([c.to_dict() for c in task.reference], indent=2, ensure_ascii=False) + "\n")
     meta = {"author_name": "clawgym", "difficulty": entry.get("difficulty_bin", ""), "category": task.meta.category,
             "tags": [x for x in [task.meta.family, task.meta.subcategory, task.meta.grading_type] if x],

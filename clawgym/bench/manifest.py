@@ -131,7 +131,8 @@ def load_bench(path) -> Bench: # a bench folder or its manifest.json
         try: t = Task.from_dict(json.loads(line), source=f"{src}:{i + 1}")
         except (json.JSONDecodeError, TaskFormatError) as e:
             # A line that no longer parses is named by the task the manifest put at that position.
-            broken.append((order[i] if i < len(order) else f"line {i + 1}", str(e)[:200])); continue
+            broken.append((order[i] if i < len(order) else f"line {i + 1}", str(e)[:200]))
+            continue
         if t.id not in want: added.append(t.id)
         found[t.id] = t
     changed = sorted({tid for tid, t in found.items() if tid in want and t.content_hash() != want[tid]} | {b for b, _ in broken if b in want})

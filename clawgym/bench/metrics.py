@@ -64,7 +64,9 @@ def _episode(t:Trajectory) -> dict:
     return {"tokens_in": sum(s.tokens_in for s in t.steps), "tokens_out": sum(s.tokens_out for s in t.steps), "turns": len(t.steps),
             "tools": Counter(n for s in t.steps for n in s.tool_calls), "wall_s": t.wall_s, "stop": t.stop_reason or "(none)"}
 
-def _mean(xs): xs = list(xs); return round(statistics.fmean(xs), 6) if xs else None
+def _mean(xs):
+    xs = list(xs)
+    return round(statistics.fmean(xs), 6) if xs else None
 
 def _block(rows:list[dict], eps:list[dict], ks:list[int], n_boot:int, seed:int) -> dict:
     "The metrics of a group of tasks (`rows`: per-task numbers) and their episodes."

@@ -38,27 +38,46 @@ def _plots(out:Path, labels:list[str], metrics:list[dict], episodes) -> list[str
     from matplotlib.figure import Figure
     files, width = [], 0.8 / len(labels)
     cats = sorted({c for m in metrics for c in m["by_category"]})
-    fig = Figure(figsize=(max(6, 1.2 * len(cats) + 2), 4)); ax = fig.subplots()
+    fig = Figure(figsize=(max(6, 1.2 * len(cats) + 2), 4))
+    ax = fig.subplots()
     for i, (lab, m) in enumerate(zip(labels, metrics)):
         ys = [m["by_category"].get(c, {}).get("mean_score") or 0 for c in cats]
         cis = [m["by_category"].get(c, {}).get("mean_score_ci") or (y, y) for c, y in zip(cats, ys)]
         err = np.array([[y - lo for (lo, _), y in zip(cis, ys)], [hi - y for (_, hi), y in zip(cis, ys)]]).clip(0)
         ax.bar(np.arange(len(cats)) + i * width, ys, width, yerr=err, capsize=3, label=lab)
     ax.set_xticks(np.arange(len(cats)) + width * (len(labels) - 1) / 2, cats, rotation=20)
-    ax.set_ylim(0, 1.05); ax.set_ylabel("mean score (95% CI)"); ax.set_title("Score by category"); ax.legend(fontsize=8)
-    fig.tight_layout(); fig.savefig(out / "score_by_category.png", dpi=100); files.append("score_by_category.png")
-    fig = Figure(figsize=(6, 4)); ax = fig.subplots()
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("mean score (95% CI)")
+    ax.set_title("Score by category")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out / "score_by_category.png", dpi=100)
+    files.append("score_by_category.png")
+    fig = Figure(figsize=(6, 4))
+    ax = fig.subplots()
     for lab, m in zip(labels, metrics):
         bins = list(m["by_difficulty"])
         ax.plot(bins, [m["by_difficulty"][b]["pass@1"] or 0 for b in bins], marker="o", label=lab)
-    ax.set_ylim(-0.02, 1.02); ax.set_xlabel("difficulty"); ax.set_ylabel("pass@1"); ax.set_title("Pass rate by difficulty"); ax.legend(fontsize=8)
-    fig.tight_layout(); fig.savefig(out / "pass_vs_difficulty.png", dpi=100); files.append("pass_vs_difficulty.png")
-    fig = Figure(figsize=(6, 4)); ax = fig.subplots()
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("difficulty")
+    ax.set_ylabel("pass@1")
+    ax.set_title("Pass rate by difficulty")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out / "pass_vs_difficulty.png", dpi=100)
+    files.append("pass_vs_difficulty.png")
+    fig = Figure(figsize=(6, 4))
+    ax = fig.subplots()
     for lab in labels:
         e = episodes.filter(episodes["run"] == lab)
         ax.scatter((e["tokens_in"] + e["tokens_out"]).to_list(), e["score"].to_list(), s=12, alpha=0.6, label=lab)
-    ax.set_xlabel("tokens (in + out) per episode"); ax.set_ylabel("score"); ax.set_title("Tokens vs score"); ax.legend(fontsize=8)
-    fig.tight_layout(); fig.savefig(out / "tokens_vs_score.png", dpi=100); files.append("tokens_vs_score.png")
+    ax.set_xlabel("tokens (in + out) per episode")
+    ax.set_ylabel("score")
+    ax.set_title("Tokens vs score")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out / "tokens_vs_score.png", dpi=100)
+    files.append("tokens_vs_score.png")
     return files
 
 # %% ../../nbs/86_bench_report.ipynb
@@ -95,7 +114,8 @@ def bench_report(runs:list, # run folders made by run_bench
                  top:int=10) -> dict: # tasks listed per comparison
     "Write report.md, PNG plots, metrics.json and episodes.parquet for one or more runs; returns {metrics, comparisons, files}."
     if not runs: raise ValueError("bench_report needs at least one run folder")
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
     labels = _labels(runs, names)
     metrics = [bench_metrics(r, threshold=threshold, n_boot=n_boot, seed=seed) for r in runs]
     indexes = [run_inputs(r, None)[1] for r in runs]

@@ -90,7 +90,9 @@ class _Capped:
     def add(self, b:bytes):
         self.total += len(b)
         room = self.cap // 2 - len(self.head)
-        if room > 0: self.head += b[:room]; b = b[room:]
+        if room > 0:
+            self.head += b[:room]
+            b = b[room:]
         self.tail += b
         keep = self.cap - self.cap // 2
         if len(self.tail) > 2 * keep + 65536: del self.tail[:-keep]  # trim rarely, not on every chunk
@@ -375,12 +377,17 @@ def _spawn(self:Sandbox, command:str, wd:tuple[str, Path], env:dict[str, str], s
         return proc
     sfd, fds = None, []
     if _SECCOMP is not None:  # bwrap reads the filter from a pipe; it is far smaller than a pipe's buffer
-        sfd, w = os.pipe(); os.write(w, _SECCOMP); os.close(w); fds.append(sfd)
+        sfd, w = os.pipe()
+        os.write(w, _SECCOMP)
+        os.close(w)
+        fds.append(sfd)
     try:
         binds, ro = {MOUNT: self.workspace}, dict(self.binds)
         if drop:  # the unprivileged bwrap may not be able to walk to these folders (a 0700 parent): hand it open fds instead
             for d in (binds, ro):
-                for dest, host in d.items(): d[dest] = os.open(host, os.O_PATH | os.O_DIRECTORY); fds.append(d[dest])
+                for dest, host in d.items():
+                    d[dest] = os.open(host, os.O_PATH | os.O_DIRECTORY)
+                    fds.append(d[dest])
         args = _bwrap_args(binds, ro, self.limits, wd[0], {**env, "HOME": "/root"}, sfd)
         return subprocess.Popen(args + ["bash", "-c", command], cwd="/", env={"PATH": _PATH}, pass_fds=tuple(fds), **kw)
     finally:
@@ -403,12 +410,15 @@ def _kill_marked(self:Sandbox, mark:str|None=None) -> int:
         if not d.name.isdigit() or int(d.name) == os.getpid(): continue
         try: environ = (d/"environ").read_bytes()
         except OSError: continue
-        if any(e == want if mark else e.startswith(want) for e in environ.split(b"\0")): _kill(int(d.name)); n += 1
+        if any(e == want if mark else e.startswith(want) for e in environ.split(b"\0")):
+            _kill(int(d.name))
+            n += 1
     return n
 
 @patch
 def _kill_tree(self:Sandbox, proc:subprocess.Popen):
-    _kill(proc.pid, group=True); _kill(proc.pid)
+    _kill(proc.pid, group=True)
+    _kill(proc.pid)
     if self.backend == "subprocess":
         for _ in range(100):
             if not self._kill_marked(proc.clawgym_mark): break
@@ -421,7 +431,8 @@ def _collect(self:Sandbox, proc:subprocess.Popen, stdin:bytes|None, wall:float,
     out, err = (sink, sink) if sink is not None else (_Capped(self.limits.output_bytes), _Capped(self.limits.output_bytes))
     sel, deadline, timed_out, exited = selectors.DefaultSelector(), time.monotonic() + wall, False, False
     quota, over, check_at = max(self.limits.workspace_mb << 20, workspace_bytes(self.workspace)), False, time.monotonic() + QUOTA_EVERY_S
-    sel.register(proc.stdout, selectors.EVENT_READ, out); sel.register(proc.stderr, selectors.EVENT_READ, err)
+    sel.register(proc.stdout, selectors.EVENT_READ, out)
+    sel.register(proc.stderr, selectors.EVENT_READ, err)
     if stdin is not None:
         os.set_blocking(proc.stdin.fileno(), False)
         sel.register(proc.stdin, selectors.EVENT_WRITE, memoryview(stdin))
@@ -429,7 +440,8 @@ def _collect(self:Sandbox, proc:subprocess.Popen, stdin:bytes|None, wall:float,
         while sel.get_map():
             left = deadline - time.monotonic()
             if left <= 0 and not timed_out:
-                timed_out = True; self._kill_tree(proc)
+                timed_out = True
+                self._kill_tree(proc)
                 deadline = time.monotonic() + 2.0  # a short grace to drain what the dead tree wrote
                 continue
             if left <= 0: break
@@ -439,16 +451,21 @@ def _collect(self:Sandbox, proc:subprocess.Popen, stdin:bytes|None, wall:float,
                     except BrokenPipeError: n = len(key.data)  # the command stopped reading: drop the rest
                     rest = key.data[n:]
                     if len(rest): sel.modify(proc.stdin, selectors.EVENT_WRITE, rest)
-                    else: sel.unregister(proc.stdin); proc.stdin.close()
+                    else:
+                        sel.unregister(proc.stdin)
+                        proc.stdin.close()
                     continue
                 chunk = os.read(key.fd, 65536)
                 if chunk: key.data.add(chunk)
                 else: sel.unregister(key.fileobj)
             if not over and time.monotonic() >= check_at:  # the workspace lives in memory (/dev/shm): bound what one command writes
                 check_at = time.monotonic() + QUOTA_EVERY_S
-                if workspace_bytes(self.workspace, quota) > quota: over = True; self._kill_tree(proc)
+                if workspace_bytes(self.workspace, quota) > quota:
+                    over = True
+                    self._kill_tree(proc)
             if not exited and _exited(proc):
-                exited = True; self._kill_tree(proc)
+                exited = True
+                self._kill_tree(proc)
     finally:
         sel.close()
         for f in (proc.stdin if stdin is not None else None, proc.stdout, proc.stderr):  # a background job's stdin is its own
@@ -512,7 +529,9 @@ def run(self:Sandbox, command:str, # shell command, run with `bash -c`
     try:
         out, err, timed_out, over = self._collect(proc, None if stdin is None else stdin.encode(), wall)
         try: rc = proc.wait(timeout=5)
-        except subprocess.TimeoutExpired: self._kill_tree(proc); rc = proc.wait()
+        except subprocess.TimeoutExpired:
+            self._kill_tree(proc)
+            rc = proc.wait()
     finally:
         with self._lock: self._procs.discard(proc)
     rc = 128 - rc if rc < 0 else rc  # a signal, reported the way a shell (and bwrap) reports it
@@ -528,7 +547,9 @@ class _Stream:
         self.cap, self.log, self.unread, self.lock = cap, _Capped(cap), _Capped(cap), threading.Lock()
 
     def add(self, b:bytes):
-        with self.lock: self.log.add(b); self.unread.add(b)
+        with self.lock:
+            self.log.add(b)
+            self.unread.add(b)
 
     def take(self) -> str:
         "What arrived since the last `take`."
@@ -593,7 +614,9 @@ def write(self:Job, data:str, # text for the job's standard input
         while n < len(buf) and time.monotonic() < deadline:
             try: n += os.write(f.fileno(), buf[n:n + 65536])
             except BlockingIOError: time.sleep(0.01)
-            except BrokenPipeError: eof = True; break  # nobody reads it any more
+            except BrokenPipeError:  # nobody reads it any more
+                eof = True
+                break
         if eof: f.close()
     return n
 
@@ -628,7 +651,9 @@ def start(self:Sandbox, command:str, # shell command, run with `bash -c`
     if running >= MAX_JOBS:
         return ExecResult(None, "", "", 0.0, error=f"{running} background commands are running, the most one sandbox allows; kill one first")
     job = Job(command, wd[0], wall, self._spawn(command, wd, full_env, stdin=True), _Stream(self.limits.output_bytes), self)
-    with self._lock: closed = self.closed; self.jobs.append(job)
+    with self._lock:
+        closed = self.closed
+        self.jobs.append(job)
     threading.Thread(target=self._watch, args=(job,), name=f"clawgym-job-{job.pid}", daemon=True).start()
     if closed: job.kill("the sandbox closed")  # close() ran while it was starting
     return job

@@ -85,7 +85,9 @@ class Jail:
         if not target.startswith("/"): new = _join(at, target)
         else:
             for prefix in (MOUNT, self.root):  # links made inside the sandbox name the mount; links made on the host, the folder
-                if target == prefix or target.startswith(prefix + "/"): new = _join([], target[len(prefix):]); break
+                if target == prefix or target.startswith(prefix + "/"):
+                    new = _join([], target[len(prefix):])
+                    break
         if new is None:
             raise ToolError(f"path {path!r} goes through the symlink {'/'.join(at + [name])!r} -> {target!r}, which points outside "
                             f"the workspace ({MOUNT}); it is not followed")

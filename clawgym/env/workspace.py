@@ -412,18 +412,23 @@ def archive_workspace(workspace, # the folder to archive
             name = f"workspace/{rel}"
             if stat.S_ISDIR(st.st_mode): tar.addfile(_member(name, st, tarfile.DIRTYPE))
             elif stat.S_ISLNK(st.st_mode):
-                ti = _member(name, st, tarfile.SYMTYPE); ti.linkname = os.readlink(root / rel); tar.addfile(ti)
+                ti = _member(name, st, tarfile.SYMTYPE)
+                ti.linkname = os.readlink(root / rel)
+                tar.addfile(ti)
             elif not stat.S_ISREG(st.st_mode): left_out.append(f"{rel}\t{st.st_size}\tnot a regular file")
             elif full or total + st.st_size > max_bytes:
-                full = True; left_out.append(f"{rel}\t{st.st_size}\tover the {max_bytes}-byte cap")
+                full = True
+                left_out.append(f"{rel}\t{st.st_size}\tover the {max_bytes}-byte cap")
             else:
-                ti = _member(name, st, tarfile.REGTYPE); ti.size = st.st_size
+                ti = _member(name, st, tarfile.REGTYPE)
+                ti.size = st.st_size
                 with open(root / rel, "rb") as f: tar.addfile(ti, f)
                 total += st.st_size
         if left_out:
             note = (f"This archive is incomplete: {len(left_out)} entries of the workspace were left out (path, bytes, why).\n"
                     + "\n".join(left_out) + "\n").encode()
-            ti = tarfile.TarInfo(TRUNCATED_MARKER); ti.size, ti.mode, ti.mtime = len(note), 0o644, 0
+            ti = tarfile.TarInfo(TRUNCATED_MARKER)
+            ti.size, ti.mode, ti.mtime = len(note), 0o644, 0
             tar.addfile(ti, io.BytesIO(note))
     os.replace(tmp, dest)
     return [l.split("\t", 1)[0] for l in left_out]
@@ -436,12 +441,17 @@ def _walk_dirs(top:int, parts:list[str], where:str) -> int:
     try:
         for part in parts:
             try: nxt = os.open(part, _NOFOLLOW_DIR, dir_fd=fd)
-            except FileNotFoundError: os.mkdir(part, 0o700, dir_fd=fd); nxt = os.open(part, _NOFOLLOW_DIR, dir_fd=fd)
+            except FileNotFoundError:
+                os.mkdir(part, 0o700, dir_fd=fd)
+                nxt = os.open(part, _NOFOLLOW_DIR, dir_fd=fd)
             except (NotADirectoryError, OSError) as e:
                 raise ValueError(f"{where}: {'/'.join(parts)} goes through {part!r}, which is not a folder (a link or a file): {e.strerror}") from None
-            os.close(fd); fd = nxt
+            os.close(fd)
+            fd = nxt
         return fd
-    except BaseException: os.close(fd); raise
+    except BaseException:
+        os.close(fd)
+        raise
 
 def extract_archive(archive, # a .tar.gz written by `archive_workspace`
                     dest) -> list[str]: # the folder to fill (created; must be empty or absent)
@@ -457,7 +467,8 @@ def extract_archive(archive, # a .tar.gz written by `archive_workspace`
         with tarfile.open(archive, "r:gz") as tar:
             for m in tar:
                 if m.name == TRUNCATED_MARKER:
-                    left_out = tar.extractfile(m).read().decode().splitlines()[1:]; continue
+                    left_out = tar.extractfile(m).read().decode().splitlines()[1:]
+                    continue
                 if m.name == "workspace": continue
                 where = f"{archive}: member {m.name!r}"
                 if not m.name.startswith("workspace/"): raise ValueError(f"{where} is not under workspace/; not a clawgym workspace archive")
@@ -467,11 +478,15 @@ def extract_archive(archive, # a .tar.gz written by `archive_workspace`
                 *parents, name = rel.split("/")
                 pfd = _walk_dirs(top, parents, where)
                 try:
-                    if m.isdir(): os.mkdir(name, 0o700, dir_fd=pfd); dirs.append((parents + [name], m.mode))
+                    if m.isdir():
+                        os.mkdir(name, 0o700, dir_fd=pfd)
+                        dirs.append((parents + [name], m.mode))
                     elif m.issym(): os.symlink(m.linkname, name, dir_fd=pfd)
                     elif m.isfile():
                         fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=pfd)
-                        with os.fdopen(fd, "wb") as f: shutil.copyfileobj(tar.extractfile(m), f); os.fchmod(f.fileno(), stat.S_IMODE(m.mode))
+                        with os.fdopen(fd, "wb") as f:
+                            shutil.copyfileobj(tar.extractfile(m), f)
+                            os.fchmod(f.fileno(), stat.S_IMODE(m.mode))
                     else: raise ValueError(f"{where} is neither a file, a folder nor a link")
                 except FileExistsError: raise ValueError(f"{where} names a path that already exists in the archive") from None
                 finally: os.close(pfd)

@@ -196,10 +196,14 @@ def run_check(spec:dict, # {"kind", "params", "name"?, "weight"?, "hard"?}: the 
     try:
         _validate(kind, CHECKS[kind], params)
         score, reason = CHECKS[kind](ws, **params)
-    except (ParamError, ExecNotAllowed) as e: res["reason"] = f"check {kind!r}: {e}"; return res
+    except (ParamError, ExecNotAllowed) as e:
+        res["reason"] = f"check {kind!r}: {e}"
+        return res
     except CheckFailed as e: score, reason = 0.0, str(e)
     except JailError as e:
-        if not e.via_link: res["reason"] = f"check {kind!r}: {e}"; return res
+        if not e.via_link:
+            res["reason"] = f"check {kind!r}: {e}"
+            return res
         score, reason = 0.0, str(e)
     except Exception as e:
         res["reason"] = f"check {kind!r} crashed: {type(e).__name__}: {e}"
@@ -431,7 +435,9 @@ def file_exists(ws, path:str|list, # a path, or a list of paths (score: fraction
     ps, notes, ok = _paths(path), [], 0
     for p in ps:
         try: size = len(ws.read_bytes(p))
-        except CheckFailed as e: notes.append(str(e)); continue
+        except CheckFailed as e:
+            notes.append(str(e))
+            continue
         if size >= min_bytes: ok += 1
         else: notes.append(f"{p}: {size} bytes, expected at least {min_bytes}")
     return _frac(ok, len(ps)), ("; ".join(notes) if notes else f"{ok}/{len(ps)} file(s) present")
@@ -645,12 +651,16 @@ def csv_rows(ws, path:str, rows:list, # expected rows: objects (column -> value)
                 if bad: notes.append(f"row {_show({k: e.get(k) for k in keys})}: " + ", ".join(f"{c} expected {_show(e[c])}, found {data[j][c]!r}" for c in bad[:3]))
                 else: matched += 1
         elif ordered:
-            if i < len(data) and eq(data[i], e): used.add(i); matched += 1
+            if i < len(data) and eq(data[i], e):
+                used.add(i)
+                matched += 1
             else: notes.append(f"row {i + 1}: expected {_show(e)}, found {_show(data[i]) if i < len(data) else 'nothing'}")
         else:
             j = next((j for j, a in enumerate(data) if j not in used and eq(a, e)), None)
             if j is None: notes.append(f"missing {_show(e)}")
-            else: used.add(j); matched += 1
+            else:
+                used.add(j)
+                matched += 1
     extra = len(data) - len(used) if not ordered else max(0, len(data) - len(rows))
     if extra and not extra_ok: notes.append(f"{extra} unexpected row(s)")
     denom = len(rows) if extra_ok else max(len(rows), len(data))
@@ -706,7 +716,9 @@ def markdown_section(ws, path:str, heading:str|list, # heading text(s) expected 
     total, notes = 0.0, []
     for h in hs:
         body = next((b for _, t, b in secs if _hnorm(t) == _hnorm(h)), None)
-        if body is None: notes.append(f"no heading {h!r}" + (f" at level {level}" if level else "")); continue
+        if body is None:
+            notes.append(f"no heading {h!r}" + (f" at level {level}" if level else ""))
+            continue
         lacking = [c for c in (contains or []) if _hnorm(c) not in _hnorm(body)]
         total += _frac(len(contains or []) - len(lacking), len(contains or []))
         if lacking: notes.append(f"section {h!r} lacks {lacking}")

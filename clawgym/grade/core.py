@@ -68,7 +68,8 @@ def _grade_child(checker:str, workspace:str, transcript, w:int, log_fd:int):
     code = 0
     try:
         os.setpgid(0, 0)
-        os.dup2(log_fd, 1); os.dup2(log_fd, 2)  # what the checker prints goes to the log, also in a notebook kernel
+        os.dup2(log_fd, 1)
+        os.dup2(log_fd, 2)  # what the checker prints goes to the log, also in a notebook kernel
         sys.stdout = sys.stderr = os.fdopen(1, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)
         ns = {"__name__": "checker", "__file__": checker}
         with open(checker, encoding="utf-8") as f: src = f.read()
@@ -103,7 +104,9 @@ def _wait_verdict(pid:int, r:int, timeout:float) -> tuple[bytes, int|None]:
     status = None
     while time.monotonic() < deadline + 1:
         done, st = os.waitpid(pid, os.WNOHANG)
-        if done: status = os.waitstatus_to_exitcode(st); break
+        if done:
+            status = os.waitstatus_to_exitcode(st)
+            break
         if time.monotonic() >= deadline: break
         time.sleep(0.002)
     return buf, status
@@ -131,7 +134,8 @@ def grade_forked(checker, # path of the checker's .py file (defines grade)
     for workspace, transcript in jobs:
         r, w = os.pipe()
         log = tempfile.TemporaryFile()
-        sys.stdout.flush(); sys.stderr.flush()
+        sys.stdout.flush()
+        sys.stderr.flush()
         pid = os.fork()
         if pid == 0:
             os.close(r)
@@ -143,8 +147,12 @@ def grade_forked(checker, # path of the checker's .py file (defines grade)
         if status is None:
             try: os.waitpid(pid, 0)
             except ChildProcessError: pass
-        log.seek(0); text = log.read()[-4000:].decode("utf-8", "replace"); log.close()
-        if status is None: out.append(evidence("timeout", error=f"checker ran past {timeout:g}s", log=text)); continue
+        log.seek(0)
+        text = log.read()[-4000:].decode("utf-8", "replace")
+        log.close()
+        if status is None:
+            out.append(evidence("timeout", error=f"checker ran past {timeout:g}s", log=text))
+            continue
         try: verdict = json.loads(data) if data else None
         except ValueError: verdict = None
         if not isinstance(verdict, dict):
@@ -251,10 +259,13 @@ def main(argv:list|None=None) -> int:
     ap = argparse.ArgumentParser(prog="clawgym_grading", description="The clawgym grading core.")
     sub = ap.add_subparsers(dest="cmd", required=True)
     c = sub.add_parser("checks", help="run declarative checks over a workspace")
-    c.add_argument("spec"); c.add_argument("workspace")
+    c.add_argument("spec")
+    c.add_argument("workspace")
     c.add_argument("--allow-exec", action="store_true", help="let checks run the agent's code (only inside a sandbox)")
     k = sub.add_parser("checker", help="run a Python checker over workspaces")
-    k.add_argument("checker"); k.add_argument("timeout", type=float); k.add_argument("pairs", nargs="+", help="WORKSPACE TRANSCRIPT_JSON ...")
+    k.add_argument("checker")
+    k.add_argument("timeout", type=float)
+    k.add_argument("pairs", nargs="+", help="WORKSPACE TRANSCRIPT_JSON ...")
     r = sub.add_parser("reward", help="the exported reward: verdict, then the score as the last line")
     r.add_argument("here", nargs="?", default=os.path.dirname(os.path.abspath(__file__)))
     a = ap.parse_args(argv)

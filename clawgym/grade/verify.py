@@ -102,7 +102,10 @@ def _in_sandbox(workspace, # a folder, copied as the workspace; or a list of fol
         else: shutil.copytree(workspace, ws, symlinks=True)
         hidden.mkdir()
         for rel, (data, mode) in hidden_files.items():
-            p = hidden / rel; p.parent.mkdir(parents=True, exist_ok=True); p.write_bytes(data); p.chmod(mode | 0o444)
+            p = hidden / rel
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_bytes(data)
+            p.chmod(mode | 0o444)
         for p in [Path(tmp), hidden, *hidden.rglob("*")]:
             if p.is_dir(): p.chmod(0o755)  # the sandbox user is not the host user: the verifier files must be world-readable
         limits = Limits(wall_s=timeout, output_bytes=output_bytes)
@@ -167,7 +170,8 @@ def _place(ws:Path, rel:str, data:bytes, mode:int):
     "Write a hidden file into the workspace copy at `rel`, below a top folder `run_reward` cleared first (no link on the way)."
     p = ws / rel
     p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_bytes(data); p.chmod(mode | 0o444)
+    p.write_bytes(data)
+    p.chmod(mode | 0o444)
 
 def run_reward(task:Task, workspace, messages:list[dict]|None=None, backend:str="auto", timeout:float=120.0) -> CodeEvidence:
     "Run the task's hidden `reward_command` the way ClawGym's rollout does; the last non-empty stdout line is the score."
@@ -284,7 +288,10 @@ class Judge:
                     return Judgement(None, f"judge call failed: {type(e).__name__}: {str(e)[:200]}", samples, 0.0, prompt, answers)
                 answers.append(ans)
                 lv, why = parse_judge_answer(ans)
-                if lv is not None: samples.append(lv); reason = why; break
+                if lv is not None:
+                    samples.append(lv)
+                    reason = why
+                    break
                 msgs = msgs + [{"role": "assistant", "content": ans}, {"role": "user", "content": f"That answer was not usable: {why}. Answer with the JSON only."}]
             else:
                 return Judgement(None, f"judge gave no usable answer after {self.retries + 1} tries: {why}", samples, 0.0, prompt, answers)

@@ -180,7 +180,9 @@ class _FixtureHandler(BaseHTTPRequestHandler):
         except json.JSONDecodeError as e: return self._send(400, json.dumps({"error": {"message": f"request is not JSON: {e}"}}).encode())
         reply = fx._next(req, dict(self.headers))
         if reply.get("sleep") and fx._stop.wait(reply["sleep"]): return
-        if reply.get("drop"): self.close_connection = True; return
+        if reply.get("drop"):
+            self.close_connection = True
+            return
         if "status" in reply:
             err = reply.get("body", json.dumps({"error": {"message": f"fixture error {reply['status']}", "code": reply["status"]}}))
             return self._send(reply["status"], err.encode(), headers=reply.get("headers"))
@@ -229,7 +231,8 @@ class FixtureServer:
 
     def _next(self, req:dict, headers:dict) -> dict:
         with self._lock:
-            self.requests.append(req); self.headers.append(headers)
+            self.requests.append(req)
+            self.headers.append(headers)
             if callable(self.script): return self.script(req)
             if self._i >= len(self.script):
                 return {"status": 500, "body": json.dumps({"error": {"message": f"fixture script exhausted after {len(self.script)} replies"}})}
@@ -244,7 +247,8 @@ class FixtureServer:
     def close(self):
         "Stop serving; hung replies are released."
         self._stop.set()
-        self._httpd.shutdown(); self._httpd.server_close()
+        self._httpd.shutdown()
+        self._httpd.server_close()
         self._thread.join(timeout=5)
 
     def __enter__(self): return self
@@ -421,7 +425,9 @@ def _read_stream(self:ChatClient, r, t0:float) -> ChatResponse:
             line = line.decode("utf-8", "replace").strip()
             if not line.startswith("data:"): continue  # blank separators, ': keep-alive' comments, 'event:' lines
             data = line[5:].strip()
-            if data == "[DONE]": done = True; break
+            if data == "[DONE]":
+                done = True
+                break
             try: chunks.append(json.loads(data))
             except json.JSONDecodeError: raise ChatBadResponse(f"{self.url}: a stream event is not JSON: {_excerpt(data)}") from None
     except (OSError, HTTPException) as e:

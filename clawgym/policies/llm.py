@@ -41,14 +41,20 @@ def _lenient(s:str) -> str:
         if c in "\"'":
             j, buf = i + 1, []
             while j < n and s[j] != c:
-                if s[j] == "\\" and j + 1 < n: buf.append(s[j:j + 2]); j += 2
-                else: buf.append(s[j]); j += 1
+                if s[j] == "\\" and j + 1 < n:
+                    buf.append(s[j:j + 2])
+                    j += 2
+                else:
+                    buf.append(s[j])
+                    j += 1
             if j >= n: return s  # an unterminated string is broken, not sloppy: closing it would invent content
             body = "".join(buf)
             out.append(f'"{body}"' if c == '"' else '"' + body.replace("\\'", "'").replace('"', '\\"') + '"')
             i = j + 1
         elif c == "," and re.match(r"\s*[}\]]", s[i + 1:]): i += 1
-        else: out.append(c); i += 1
+        else:
+            out.append(c)
+            i += 1
     return "".join(out)
 
 def _loads(s:str):
@@ -103,7 +109,8 @@ def parse_tool_calls(text:str|None, # the model's raw message
     text = text or ""
     found, errors = [], []
     def take(m):  # a call block leaves the content, its body goes to the calls
-        found.append(m.group(1)); return ""
+        found.append(m.group(1))
+        return ""
     rest = _BLOCK.sub(take, text)
     if CALL_OPEN in rest:
         head, _, tail = rest.partition(CALL_OPEN)
@@ -114,7 +121,8 @@ def parse_tool_calls(text:str|None, # the model's raw message
     if not found:  # no tags: fenced JSON objects of the call shape, or a message that is nothing but one
         def fence(m):
             if not _bare_call(m.group(1)): return m.group(0)
-            found.append(m.group(1)); return ""
+            found.append(m.group(1))
+            return ""
         rest = _FENCE.sub(fence, rest)
         if not found and _bare_call(rest): found, rest = [rest], ""
     rest = _FENCE.sub(lambda m: "" if not m.group(1).strip() else m.group(0), rest)  # fences emptied by taking their calls
@@ -190,7 +198,8 @@ def smollm2_path() -> Path:
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{SMOLLM2_DIR}-", dir=dest.parent))
     try:
-        model.save_pretrained(tmp); tok.save_pretrained(tmp)
+        model.save_pretrained(tmp)
+        tok.save_pretrained(tmp)
         try: tmp.rename(dest)
         except OSError:  # another process finished first: its copy is as good as ours
             if not (dest / "config.json").is_file(): raise
@@ -367,11 +376,13 @@ def _growing_cache():
 
         def batch_select_indices(self, indices):
             if self.get_seq_length() > 0:
-                self.buf = tuple(b[indices] for b in self.buf); self._views()
+                self.buf = tuple(b[indices] for b in self.buf)
+                self._views()
 
         def batch_repeat_interleave(self, repeats):
             if self.get_seq_length() > 0:
-                self.buf = tuple(b.repeat_interleave(repeats, dim=0) for b in self.buf); self._views()
+                self.buf = tuple(b.repeat_interleave(repeats, dim=0) for b in self.buf)
+                self._views()
 
     cache = DynamicCache()
     cache.layer_class_to_replicate = GrowingLayer

@@ -85,7 +85,8 @@ class Episode:
             if not tc.id: tc.id = f"call_{len(self.steps)}_{len(step.tool_calls)}"
             obs = self.tools.call_tool(tc)
             self.messages.append({"role": "tool", "tool_call_id": tc.id, "name": tc.name, "content": obs.content})
-            step.tool_calls.append(tc.name); step.errors += obs.is_error
+            step.tool_calls.append(tc.name)
+            step.errors += obs.is_error
         step.tool_s = round(time.time() - t, 6)
         self.steps.append(step)
         if not reply.tool_calls and not reply.errors: self.stop_reason = "policy_done"
@@ -138,7 +139,8 @@ def run_episode(task:Task, policy, sample:int=0, base_seed:int=0, budget:Budget|
         t = time.time()
         try: reply = policy.generate([ep.request()])[0]
         except Exception as e:
-            ep.fail(f"{type(e).__name__}: {e}"); break
+            ep.fail(f"{type(e).__name__}: {e}")
+            break
         ep.advance(reply, time.time() - t)
     return ep.finish(judge=judge, keep_workspace=keep_workspace, strict_checkers=strict_checkers,
                      archive_to=Path(archive_dir) / archive_name(task.id, policy.name, sample) if archive_dir else None)

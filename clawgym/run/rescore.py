@@ -103,7 +103,9 @@ def changes_table(before:list[Trajectory], after:list[Trajectory]) -> tuple[str,
     rows, counts = [], {"episodes": len(after), "changed": 0, "unchanged": 0, "up": 0, "down": 0, "to_error": 0, "from_error": 0}
     for b, a in zip(before, after):
         sb, sa = b.score, a.score
-        if _key(sb) == _key(sa): counts["unchanged"] += 1; continue
+        if _key(sb) == _key(sa):
+            counts["unchanged"] += 1
+            continue
         counts["changed"] += 1
         if sb is not None and sb.ok and sa.ok: counts["up" if sa.value > sb.value else "down"] += 1
         elif sa.ok: counts["from_error"] += 1
@@ -149,8 +151,12 @@ def rescore(run_dir, # a run folder made by `clawgym run` (trajectories.jsonl, w
     bar, new = tqdm(total=len(trajs), desc="rescore", unit="ep", disable=not progress), []
     try:
         if workers <= 0: results = map(job, trajs)
-        else: ex = ThreadPoolExecutor(workers); results = ex.map(job, trajs)
-        for r in results: new.append(r); bar.update()
+        else:
+            ex = ThreadPoolExecutor(workers)
+            results = ex.map(job, trajs)
+        for r in results:
+            new.append(r)
+            bar.update()
     finally:
         bar.close()
         if workers > 0: ex.shutdown(cancel_futures=True)
@@ -159,7 +165,8 @@ def rescore(run_dir, # a run folder made by `clawgym run` (trajectories.jsonl, w
         try: src = archive_path(run_dir, tr.archive) if tr.archive else None
         except ValueError: src = None  # its episode is already an error that says why
         if src is not None and src.is_file():
-            dst = archive_path(out_dir, tr.archive); dst.parent.mkdir(parents=True, exist_ok=True)
+            dst = archive_path(out_dir, tr.archive)
+            dst.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dst)  # the new folder is a whole run: it can be rescored or debugged again
     write_jsonl(out_dir / "trajectories.jsonl", new)
     md, counts = changes_table(trajs, new)

@@ -68,10 +68,13 @@ class TrajectoryStore:
                 if not raw.strip(): continue
                 try: t = Trajectory.from_json(raw.decode("utf-8"))
                 except (UnicodeDecodeError, json.JSONDecodeError, TaskFormatError) as e:
-                    warnings.warn(f"{self.path}:{i}: skipping a record that does not parse ({type(e).__name__}: {str(e)[:120]})"); continue
+                    warnings.warn(f"{self.path}:{i}: skipping a record that does not parse ({type(e).__name__}: {str(e)[:120]})")
+                    continue
                 if t.key in seen:
-                    warnings.warn(f"{self.path}:{i}: skipping a second record of episode {t.key} (the first is on line {seen[t.key]})"); continue
-                seen[t.key] = i; out.append(t)
+                    warnings.warn(f"{self.path}:{i}: skipping a second record of episode {t.key} (the first is on line {seen[t.key]})")
+                    continue
+                seen[t.key] = i
+                out.append(t)
         return out
 
     def keys(self) -> set:
@@ -80,7 +83,9 @@ class TrajectoryStore:
     def append(self, traj:Trajectory):
         line = traj.to_json() + "\n"
         with open(self.path, "a", encoding="utf-8") as f:
-            f.write(line); f.flush(); os.fsync(f.fileno())
+            f.write(line)
+            f.flush()
+            os.fsync(f.fileno())
 
 def load_run(run) -> list[Trajectory]:
     "The trajectories of a run folder (or of its `trajectories.jsonl`), read without changing the file."
@@ -180,7 +185,9 @@ def _batched(jobs, policy:Policy, args:tuple, concurrency:int, gather_s:float=GA
     it, ready, busy = iter(jobs), [], set()  # ready: episodes waiting for the policy; busy: futures of starts, steps and finishes
     def start(t, s): return Episode(t, policy.name, s, base_seed, budget, backend, model=policy.model, settings=policy.settings,
                                     harness=harness)
-    def step(ep, reply, dt): ep.advance(reply, dt); return ep
+    def step(ep, reply, dt):
+        ep.advance(reply, dt)
+        return ep
     def finish(ep): return ep.finish(archive_to=archive_dir / archive_name(ep.task.id, ep.policy_name, ep.sample), strict_checkers=strict)
     pool = ThreadPoolExecutor(max(1, concurrency), thread_name_prefix="episode")
     try:
@@ -204,7 +211,8 @@ def _batched(jobs, policy:Policy, args:tuple, concurrency:int, gather_s:float=GA
             except Exception as e:
                 # The policy itself failed: every episode of the batch ends as an infrastructure error, not a model failure.
                 for ep in batch:
-                    ep.fail(f"{type(e).__name__}: {e}"); busy.add(pool.submit(finish, ep))
+                    ep.fail(f"{type(e).__name__}: {e}")
+                    busy.add(pool.submit(finish, ep))
                 continue
             dt = time.time() - t0
             for ep, reply in zip(batch, replies): busy.add(pool.submit(step, ep, reply, dt))
@@ -227,9 +235,13 @@ def run_lock(out:Path):
     try:
         try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            f.seek(0); who = f.read().strip() or "another process"
+            f.seek(0)
+            who = f.read().strip() or "another process"
             raise FileExistsError(f"{out} is being written by another clawgym run ({who}); wait for it, or use another --out") from None
-        f.seek(0); f.truncate(); f.write(f"pid {os.getpid()}\n"); f.flush()
+        f.seek(0)
+        f.truncate()
+        f.write(f"pid {os.getpid()}\n")
+        f.flush()
         yield
     finally: f.close()  # closing releases the lock
 
@@ -286,7 +298,8 @@ def run_tasks(tasks:list[Task], # the task set
         bar = tqdm(total=total, initial=total - len(jobs), desc=f"run {pol.name} ({mode})", unit="ep", disable=not progress)
         try:
             for traj in episodes:
-                store.append(traj); bar.update()
+                store.append(traj)
+                bar.update()
         finally:
             episodes.close()
             bar.close()
@@ -313,7 +326,8 @@ RUN_FILES = ("trajectories.jsonl", "run.json", "summary.json", "bench.json", LOC
 
 def refuse_run_files(run, out) -> Path:
     "`out` as a Path, unless it would overwrite a file of the run folder `run` (its store, settings, summary or archives)."
-    p = Path(run); folder = (p if p.is_dir() else p.parent).resolve()
+    p = Path(run)
+    folder = (p if p.is_dir() else p.parent).resolve()
     o = Path(out).resolve()
     if (o.parent == folder and o.name in RUN_FILES) or folder / "workspaces" in o.parents or o == p.resolve():
         raise ValueError(f"{out} is one of the run's own files; write the export elsewhere (e.g. {folder.name}-sft.jsonl beside the run)")
@@ -330,15 +344,24 @@ def export_sft(run, # run folder (or its trajectories.jsonl)
     trajs, seen, lines = load_run(run), set(), []
     counts = Counter({"episodes": len(trajs)})
     for t in trajs:
-        if t.score is None or not t.score.ok: counts["unscored"] += 1; continue
-        if t.score.value < min_score: counts["below_min_score"] += 1; continue
-        if why := _sft_problem(t.messages, names): counts[why] += 1; continue
+        if t.score is None or not t.score.ok:
+            counts["unscored"] += 1
+            continue
+        if t.score.value < min_score:
+            counts["below_min_score"] += 1
+            continue
+        if why := _sft_problem(t.messages, names):
+            counts[why] += 1
+            continue
         h = hashlib.sha256(json.dumps(t.messages, sort_keys=True).encode()).hexdigest()
-        if h in seen: counts["duplicates"] += 1; continue
+        if h in seen:
+            counts["duplicates"] += 1
+            continue
         seen.add(h)
         msgs = _args_as_dict(t.messages) if args_as_dict else t.messages
         lines.append(json.dumps({"messages": msgs, "tools": tools}, ensure_ascii=False))
-    out = refuse_run_files(run, out); out.parent.mkdir(parents=True, exist_ok=True)
+    out = refuse_run_files(run, out)
+    out.parent.mkdir(parents=True, exist_ok=True)
     write_text(out, "".join(l + "\n" for l in lines))  # readers never see half a file
     return {**counts, "written": len(lines), "out": str(out)}
 

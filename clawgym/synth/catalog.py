@@ -494,9 +494,15 @@ def load_skills(folder:str|Path, # a folder of skills in the ClawHub layout
     out, problems, seen = [], [], {}
     for f in files:
         try: s = parse_skill_md(f.read_text(encoding="utf-8"), f)
-        except UnicodeDecodeError as e: problems.append(f"{f}: not UTF-8 text ({e.reason} at byte {e.start})"); continue
-        except CatalogFormatError as e: problems.append(str(e)); continue
-        if s.name in seen: problems.append(f"{f}: skill name {s.name!r} is already used by {seen[s.name]}"); continue
+        except UnicodeDecodeError as e:
+            problems.append(f"{f}: not UTF-8 text ({e.reason} at byte {e.start})")
+            continue
+        except CatalogFormatError as e:
+            problems.append(str(e))
+            continue
+        if s.name in seen:
+            problems.append(f"{f}: skill name {s.name!r} is already used by {seen[s.name]}")
+            continue
         seen[s.name] = f
         out.append(s)
     if problems and strict:

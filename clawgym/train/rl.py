@@ -159,7 +159,8 @@ SCHEDULE_KEYS = ("steps", "eval_every", "save_every")  # may change when a run i
 def _fixed(cfg:dict) -> dict: return {k: v for k, v in cfg.items() if k not in SCHEDULE_KEYS}
 
 def _step_tasks(tasks:list[Task], step:int, k:int, seed:int) -> list[Task]:
-    order = list(range(len(tasks))); random.Random(seed).shuffle(order)
+    order = list(range(len(tasks)))
+    random.Random(seed).shuffle(order)
     return [tasks[order[(step * k + i) % len(tasks)]] for i in range(min(k, len(tasks)))]
 
 def _latest(ckdir:Path) -> Path|None:
@@ -168,7 +169,8 @@ def _latest(ckdir:Path) -> Path|None:
 
 def _save_checkpoint(lm, opt, path:Path, state:dict):
     import torch
-    tmp = path.with_name(f".{path.name}.tmp"); tmp.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.mkdir(parents=True, exist_ok=True)
     torch.save({k: v for k, v in lm.state_dict().items() if k in _trainable_names(lm)}, tmp / "trainable.pt")
     torch.save(opt.state_dict(), tmp / "optim.pt")
     (tmp / "state.json").write_text(json.dumps(state, indent=2) + "\n")
@@ -214,11 +216,15 @@ def _update(lm, opt, params, items, pad_id:int, c:GRPOConfig, ref=None) -> dict:
                 if ref is not None:
                     d = refs[ch] - lp
                     kl = ((torch.exp(d) - d - 1) * m).sum()
-                    loss = loss + c.kl_coef * kl; tot["kl"] += kl.item()
+                    loss = loss + c.kl_coef * kl
+                    tot["kl"] += kl.item()
                 (loss / n_tok).backward()
-                tot["loss"] += loss.item(); tot["clipped"] += nclip.item(); tot["tokens"] += int(m.sum())
+                tot["loss"] += loss.item()
+                tot["clipped"] += nclip.item()
+                tot["tokens"] += int(m.sum())
             torch.nn.utils.clip_grad_norm_(params, 1.0)
-            opt.step(); opt.zero_grad(set_to_none=True)
+            opt.step()
+            opt.zero_grad(set_to_none=True)
     n = max(1, tot["tokens"])
     return {"loss": round(tot["loss"] / n, 6), "clip_frac": round(tot["clipped"] / n, 6),
             "kl": round(tot["kl"] / n, 6) if ref is not None else None}
@@ -285,7 +291,9 @@ def train_grpo(model, # 'hf:NAME_OR_PATH', or a (model, tokenizer) pair
         for g in groups.values():
             ok = [r for r in g if r.reward is not None]
             adv = group_advantages([r.reward for r in ok])
-            if adv is None: skipped += 1; continue
+            if adv is None:
+                skipped += 1
+                continue
             for r, a in zip(ok, adv):
                 items += [(ids, mask, a) for ids, mask in pack_turns(r.turns)]
         upd = _update(lm, opt, params, items, pad, c, ref) if items else {"loss": None, "clip_frac": None, "kl": None}
@@ -303,7 +311,8 @@ def train_grpo(model, # 'hf:NAME_OR_PATH', or a (model, tokenizer) pair
         if eval_tasks and ((c.eval_every and (step + 1) % c.eval_every == 0) or last_step): evals.append(run_eval(step))
         if last_step or (c.save_every and (step + 1) % c.save_every == 0):
             _save_checkpoint(lm, opt, ckdir / f"step_{step:05d}", {"step": step, "config": asdict(c)})
-        bar.update(); bar.set_postfix(reward=rec["reward_mean"], skipped=skipped)
+        bar.update()
+        bar.set_postfix(reward=rec["reward_mean"], skipped=skipped)
     bar.close()
     lm.eval()
     final = save_model(lm, tok, out / "final", merge=True)

@@ -156,7 +156,8 @@ def save_model(lm, tokenizer, out, # folder to write (files of an earlier checkp
                base:str="") -> Path: # the base model's local folder, recorded in an adapter's config
     "Write `lm` and `tokenizer` into `out`, a folder `hf:OUT` loads."
     import shutil
-    out = Path(out); out.parent.mkdir(parents=True, exist_ok=True)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     if hasattr(lm, "peft_config"):
@@ -229,7 +230,8 @@ def train_sft(model, # 'hf:NAME_OR_PATH' or a (model, tokenizer) pair
     bar = tqdm(total=steps, desc="sft", disable=not progress)
     with open(out / "train_log.jsonl", "w") as logf:
         for epoch in range(c.epochs):
-            order = list(range(len(rows))); rng.shuffle(order)
+            order = list(range(len(rows)))
+            rng.shuffle(order)
             for s in range(0, len(order), per_step):
                 chunk = [rows[i] for i in order[s:s + per_step]]
                 n_tok = sum(sum(l != IGNORE for l in r[1]) for r in chunk)
@@ -238,13 +240,20 @@ def train_sft(model, # 'hf:NAME_OR_PATH' or a (model, tokenizer) pair
                     ids, att, lab = collate(chunk[b:b + c.batch_size], pad, lm.device)
                     lp, m = token_logprobs(lm, ids, att, lab)
                     loss = -lp.sum() / n_tok
-                    loss.backward(); total += loss.item()
+                    loss.backward()
+                    total += loss.item()
                 torch.nn.utils.clip_grad_norm_(params, 1.0)
-                opt.step(); sched.step(); opt.zero_grad(set_to_none=True)
+                opt.step()
+                sched.step()
+                opt.zero_grad(set_to_none=True)
                 rec = {"step": step, "epoch": epoch, "loss": round(total, 5), "tokens": sum(len(r[0]) for r in chunk), "label_tokens": n_tok,
                        "lr": sched.get_last_lr()[0], "s": round(time.time() - ts, 3)}
-                log.append(rec); logf.write(json.dumps(rec) + "\n"); logf.flush()
-                step += 1; bar.update(); bar.set_postfix(loss=f"{total:.3f}")
+                log.append(rec)
+                logf.write(json.dumps(rec) + "\n")
+                logf.flush()
+                step += 1
+                bar.update()
+                bar.set_postfix(loss=f"{total:.3f}")
     bar.close()
     lm.eval()
     save_model(lm, tok, out, merge=c.merge, base=base)

@@ -206,7 +206,9 @@ def __str__(self:VerifierReport) -> str:
     out += ["", "OUTPUTS (reference vs agent)"]
     for o in self.outputs:
         a, b = (o.reference or "").splitlines(), (o.agent or "").splitlines()
-        if o.reference == o.agent: out.append(f"  {o.path}: the same in both"); continue
+        if o.reference == o.agent:
+            out.append(f"  {o.path}: the same in both")
+            continue
         out.append(f"  {o.path}:" + (" missing in the reference" if o.reference is None else "") + (" missing in the agent's workspace" if o.agent is None else ""))
         out += ["      " + l.rstrip("\n") for l in difflib.unified_diff(a, b, "reference", "agent", lineterm="")]
     return "\n".join(out)
@@ -309,7 +311,9 @@ class VerifierDebugger:
 
     def _show(self):
         i = self.episodes.value
-        if i is None: self.html.value = "<i>no episode matches the filters</i>"; return
+        if i is None:
+            self.html.value = "<i>no episode matches the filters</i>"
+            return
         try: self.html.value = self.report(i)._repr_html_()
         except (KeyError, ValueError, OSError) as e: self.html.value = f"<pre>{html.escape(str(e))}</pre>"
 

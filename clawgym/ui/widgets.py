@@ -89,7 +89,9 @@ def tree_lines(paths, marks:dict|None=None) -> list[str]:
     def walk(node, depth):
         for k in _order(node):
             v = node[k]
-            if isinstance(v, dict): out.append("  " * depth + k); walk(v, depth + 1)
+            if isinstance(v, dict):
+                out.append("  " * depth + k)
+                walk(v, depth + 1)
             else: out.append("  " * depth + k + (f"  [{marks[v]}]" if v in marks else ""))
     walk(nest(paths), 0)
     return out
@@ -215,7 +217,9 @@ def _tree_options(paths, marks:dict) -> list[tuple[str, str]]:
     def walk(node, depth, prefix):
         for k in _order(node):
             v = node[k]
-            if isinstance(v, dict): out.append((_PAD * depth + k, prefix + k)); walk(v, depth + 1, prefix + k)
+            if isinstance(v, dict):
+                out.append((_PAD * depth + k, prefix + k))
+                walk(v, depth + 1, prefix + k)
             else: out.append((_PAD * depth + k + (f"  [{marks[v]}]" if v in marks else ""), v))
     walk(nest(paths), 0, "")
     return out

@@ -345,13 +345,17 @@ def gradebook_stats(rng, persona):
         skill = rng.uniform(0.55, 0.98)
         for a, k, mx in assigns:
             if missing and rng.random() < 0.07:
-                rows.append([s, a, k, "", mx]); pct[s].append((k, 0.0)); continue
+                rows.append([s, a, k, "", mx])
+                pct[s].append((k, 0.0))
+                continue
             pts = max(0, min(mx, round(mx * (skill + rng.uniform(-0.15, 0.1)))))
-            rows.append([s, a, k, pts, mx]); pct[s].append((k, pts / mx * 100))
+            rows.append([s, a, k, pts, mx])
+            pct[s].append((k, pts / mx * 100))
     def final(ps):
         if drop_lowest:
             hw = [p for k, p in ps if k == "homework"]
-            ps = list(ps); ps.remove(("homework", min(hw)))
+            ps = list(ps)
+            ps.remove(("homework", min(hw)))
         if not weighted: return statistics.mean(p for _, p in ps), statistics.median(p for _, p in ps)
         w = sum(weights[k] / 100 * statistics.mean(p for kk, p in ps if kk == k) for k in _KINDS)
         return w, statistics.median(p for _, p in ps)

@@ -356,7 +356,8 @@ def _study_plan(chapters:list, start:date, max_pages:int, off_weekdays:list, off
         if used + pages > max_pages:
             d, used = d + timedelta(days=1), 0
             while not ok(d): d += timedelta(days=1)
-        plan.append((ch, d)); used += pages
+        plan.append((ch, d))
+        used += pages
     return plan
 
 @family("study_plan", "planning", "study-planning", ["read", "schedule", "calculate", "write report"], skills=["csv-files", "dates-timezones"])

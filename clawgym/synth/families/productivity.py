@@ -336,7 +336,8 @@ def todo_replan(rng, persona):
         tag = rng.choice(TAGS + (["waiting"] if rule == "waiting" else []) + (["health"] * 2 if rule == "health" else []))
         items.append((title, due, tag, rng.random() < 0.2))
     if rule and not any(t == rule and not done for _, _, t, done in items):
-        title, due, _, _ = items[0]; items[0] = (title, due, rule, False)
+        title, due, _, _ = items[0]
+        items[0] = (title, due, rule, False)
     lines = ["# Todo", ""] + [f"- [{'x' if done else ' '}] {t}" + (f" (due {d.isoformat()})" if d else "") + f" #{tag}"
                              for t, d, tag, done in items]
     def bucket(due, tag):
@@ -346,7 +347,9 @@ def todo_replan(rng, persona):
     plan = {b: [] for b in BUCKETS}
     bad = []
     for i, (t, d, tag, done) in enumerate(items):
-        if done or (rule == "waiting" and tag == "waiting"): bad.append(t); continue
+        if done or (rule == "waiting" and tag == "waiting"):
+            bad.append(t)
+            continue
         plan[bucket(d, tag)].append((d or date.max, i, t, d))
     plan = {b: [(t, d) for _, _, t, d in sorted(v)] for b, v in plan.items() if v}
     if len(plan) < 2: return todo_replan(rng, persona)  # a one-section plan is no re-planning: draw again
@@ -408,7 +411,8 @@ def timesheet_billing(rng, persona):
     for d, p, h, b in entries:
         if (d.year, d.month) != (y, m): continue
         a = agg.setdefault(p, [0.0, 0.0])
-        a[0] += h; a[1] += h if b else 0
+        a[0] += h
+        a[1] += h if b else 0
     def amount(p, bh):
         amt = bh * rates.get(p, 0)
         return round(amt * (1 - discount[1] / 100) if discount and p == discount[0] else amt, 2)

@@ -116,7 +116,8 @@ def _fn_source(name:str, sig:str, doc:str, body:str) -> str:
     return f'def {name}({sig}):\n    """{doc}"""\n' + textwrap.indent(body, "    ") + "\n"
 
 def _compiled(name:str, src:str):
-    ns = {}; exec(src, ns)
+    ns = {}
+    exec(src, ns)
     return ns[name]
 
 # Compiled once at import: instances call the right and the buggy version to compute expected values and which cases expose the bug.
@@ -159,7 +160,8 @@ def fix_bug(rng, persona):
     names = [rng.choice(BUGS[k][0]) for k in ks]
     fn, other = names[0], names[1]
     funcs = {n: _fn_source(n, BUGS[k][1], BUGS[k][2], BUGS[k][3].replace("{X}", BUGS[k][5] if k == target else BUGS[k][4])) for k, n in zip(ks, names)}
-    order = list(names); rng.shuffle(order)
+    order = list(names)
+    rng.shuffle(order)
     source = f'"""{rng.choice(["Small helpers", "Shared utilities", "Odds and ends"])} for the {rng.choice(WORDS)} project."""\n\n\n' + "\n\n".join(funcs[n] for n in order)
     line = next(l for l in BUGS[target][3].splitlines() if "{X}" in l)
     old_text, new_text = "    " + line.replace("{X}", BUGS[target][5]), textwrap.indent(line.replace("{X}", BUGS[target][4]), "    ")
@@ -271,7 +273,8 @@ def add_function(rng, persona):
     for _ in range(40):
         args = spec[5](rng)
         if json.dumps(args) not in seen:
-            seen.add(json.dumps(args)); cases.append((args, impl(*args)))
+            seen.add(json.dumps(args))
+            cases.append((args, impl(*args)))
         if len(cases) >= 8: break
     examples = " and ".join(f"`{_call(fn, a)}` returns `{r!r}`" for a, r in cases[:2])
     hidden = cases[2:] if len(cases) > 5 else cases

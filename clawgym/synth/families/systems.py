@@ -157,7 +157,8 @@ def ini_config_migration(rng, persona):
         if rng.random() < 0.5:
             dk = rng.choice(DEPRECATED)
             if dk not in deprecated:
-                deprecated.append(dk); bad.append(dk)
+                deprecated.append(dk)
+                bad.append(dk)
                 ini.append(f"{dk} = {rng.choice(['yes', 'no', '1'])}")
         ini.append("")
     out = f"config/app.{fmt}"
