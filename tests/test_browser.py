@@ -3,6 +3,7 @@ content; the static documentation site renders offline and its internal links re
 tests/_out/screenshots/. Skipped (with the reason) only where Chromium is not installed: `.ci/sysdeps.sh` installs
 Debian's `chromium` when run as root."""
 import functools
+import re
 import http.server
 import json
 import os
@@ -189,9 +190,12 @@ def test_docs_site(browser, site):
             assert any("october_totals.json" in o for o in opts), opts[:10]
             SHOTS.mkdir(parents=True, exist_ok=True)
             page.locator(".jp-OutputArea-output:has(.widget-select)").first.screenshot(path=str(SHOTS / "docs_widgets_page.png"))
-        if name == "api.html":
-            assert page.locator("[id='clawgym.ui.widgets.TrajectoryViewer']").count() == 1
-            assert "workspace_at" in body_text(page) or "TrajectoryViewer" in body_text(page)
+        if name == "api.html":  # the index: one row per module, each linking to its page
+            assert page.locator("a[href='api-clawgym.env.sandbox.html']").count() == 1
+        if name == "api-clawgym.env.sandbox.html":  # a module page: show_doc with its docments table, and a source link to the line
+            assert page.locator("[id='clawgym.env.sandbox.Sandbox'] table td", has_text="backend").count() >= 1
+            src = page.locator("[id='clawgym.env.sandbox.Sandbox'] a", has_text="source").first.get_attribute("href")
+            assert re.fullmatch(r"src-clawgym\.env\.sandbox\.html#L-\d+", src), src
     assert not errors, errors[:3]
     assert not foreign, f"pages fetched from outside the site: {foreign[:5]}"
     checked = 0

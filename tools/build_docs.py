@@ -6,9 +6,11 @@ only local files: the Jupyter widgets HTML manager comes from tools/vendor/, not
 directives are honoured: `#| hide` and `#| default_exp` cells are left out, `#| eval: false` (and the test flags of
 settings.ini) are shown but not run, `#| echo: false` hides a cell's source, `#| output: false` its output.
 
-The site: one page per notebook (index.ipynb becomes index.html), a navigation bar on every page, and api.html, the API
-reference: every module's public names with signature and docstring, rendered by nbdev's `show_doc`. At the end every
-page's internal links are checked, and any script or stylesheet not shipped with the site is an error.
+The site: one page per notebook (index.ipynb becomes index.html), a navigation bar on every page, and the API reference:
+api.html lists the modules, api-<module>.html gives one module's public names with signature, docstring and docments
+table (nbdev's `show_doc`), and src-<module>.html its highlighted source with an anchor per line, where every [source]
+link lands. At the end every page's internal links and anchors are checked, and any script or stylesheet not shipped with
+the site is an error.
 """
 from __future__ import annotations
 
@@ -148,11 +150,14 @@ def render(path:Path, pages:dict, execute_it:bool, timeout:int, flags:set) -> tu
     t0 = time.time()
     nb = nbformat.read(path, as_version=4)
     if execute_it: execute(nb, path, timeout, flags)
+    for c in nb.cells:  # show_doc outputs: [source] to the site's source pages
+        for o in c.get("outputs", []):
+            if "text/markdown" in o.get("data", {}): o["data"]["text/markdown"] = local_source_links(o["data"]["text/markdown"])
     mod = module_of(nb)
     prepare(nb, pages)
     body, _ = exporter().from_notebook_node(nb, resources={"metadata": {"name": title_of(nb, path.stem)}})
     name = page_name(path)
-    meta = f'module <code>clawgym.{mod}</code> · <a href="api.html#clawgym.{mod}">API reference</a>' if mod else ""
+    meta = f'module <code>clawgym.{mod}</code> · <a href="{api_name("clawgym." + mod)}">API reference</a>' if mod else ""
     return name, wrap(body, pages, name, meta), time.time() - t0
 
 def page_name(path:Path) -> str: return path.stem + ".html"
@@ -165,35 +170,100 @@ def modules() -> list:
     names = sorted(m.name for m in pkgutil.walk_packages(clawgym.__path__, "clawgym.") if not m.name.split(".")[-1].startswith("_"))
     return [importlib.import_module(n) for n in names]
 
-def api_page(pages:dict) -> str:
-    "api.html: each module's docstring and its public names, as nbdev's show_doc renders them."
+def api_name(mod:str) -> str: return f"api-{mod}.html"
+def src_name(mod:str) -> str: return f"src-{mod}.html"
+
+# show_doc links each symbol to the repository host (settings.ini git_url) and, for modules in subpackages, without a line
+# number (nbdev looks the full dotted name up among bare ones: `#LNone`). The site ships its own source pages instead.
+SOURCE_LINK = re.compile(r"\[source\]\((?P<url>[^)\s]*?/blob/[^/)]+/(?P<path>clawgym/[\w/]+)\.py)(?:#L\w*)?\)(?:\{[^}]*\})?"
+                         r"(?P<rest>\s*#+ (?P<name>[\w.]+))")
+
+def line_of(mod:str, name:str) -> int|None:
+    "The line where `mod.name` (a function, class or `Class.method`) is defined, or None when it cannot be found."
+    import inspect
+    try:
+        obj = importlib.import_module(mod)
+        for part in name.split("."): obj = getattr(obj, part)
+        return inspect.getsourcelines(inspect.unwrap(obj))[1]
+    except (ImportError, AttributeError, TypeError, OSError): return None
+
+def local_source_links(md:str) -> str:
+    "show_doc markdown with its [source] link pointing at the site's source page and the definition's line."
+    def fix(m):
+        mod = m.group("path").replace("/", ".").removesuffix(".__init__")
+        line = line_of(mod, m.group("name"))
+        return f"[source]({src_name(mod)}{f'#L-{line}' if line else ''})" + m.group("rest")
+    return SOURCE_LINK.sub(fix, md)
+
+def source_page(mod, pages:dict) -> str:
+    "The module's source, highlighted, one anchor per line (`#L-12`), so [source] links land on the definition."
+    import inspect
+    from pygments import highlight
+    from pygments.formatters import HtmlFormatter
+    from pygments.lexers import PythonLexer
+    fmt = HtmlFormatter(linenos="inline", lineanchors="L", anchorlinenos=True)
+    code = highlight(inspect.getsource(mod), PythonLexer(), fmt)
+    page = (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{mod.__name__} source · clawgym</title>'
+            f"<style>{fmt.get_style_defs('.highlight')} .highlight pre{{font-size:13px;line-height:1.4}}"
+            " .cg-src{padding:10px 24px} .linenos{color:#999}</style></head>"
+            f'<body><div class="cg-src"><h1><a href="{api_name(mod.__name__)}">{mod.__name__}</a> source</h1>{code}</div>'
+            "</body></html>")
+    return wrap(page, pages, "api.html")
+
+def _symbol(mod, n:str) -> str:
+    "One public name of a module, as show_doc renders it (callables) or as a one-line note (constants, re-exports)."
     from nbdev.showdoc import show_doc
     from nbconvert.filters.markdown import markdown2html
-    sections, toc = [], []
-    for mod in modules():
-        names = list(getattr(mod, "__all__", []))
-        toc.append(f'<li><a href="#{mod.__name__}">{mod.__name__}</a> ({len(names)})</li>')
-        parts = [f'<h2 id="{mod.__name__}">{mod.__name__}</h2>', f"<p>{html.escape((mod.__doc__ or '').strip())}</p>"]
-        for n in names:
-            obj = getattr(mod, n)
-            anchor = f'id="{mod.__name__}.{n}"'
-            if callable(obj) and getattr(obj, "__module__", mod.__name__) == mod.__name__:
-                md = show_doc(obj, name=n, title_level=3)._repr_markdown_()
-                md = re.sub(r"(\[source\]\([^)]*\))\{[^}]*\}", r"\1", md)  # Quarto's link attributes mean nothing to a markdown renderer
-                parts.append(f"<div {anchor} class=cg-sym>{markdown2html(md)}</div>")
-            else:  # a constant, or a name another module defines and this one re-exports
-                where = getattr(obj, "__module__", None)
-                desc = f"re-exported from <a href=\"#{where}.{n}\"><code>{where}</code></a>" if callable(obj) and where else f"<code>{html.escape(type(obj).__name__)}</code>"
-                parts.append(f"<div {anchor} class=cg-sym><h3><code>{n}</code></h3><p>{desc}</p></div>")
-        sections.append("\n".join(parts))
-    body = (f"<h1>API reference</h1><p>Every public name of every module (their <code>__all__</code>), rendered by nbdev's "
-            f"<code>show_doc</code>. The notebooks explain each with examples.</p><ul>{''.join(toc)}</ul>" + "\n".join(sections))
-    page = (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>API reference · clawgym</title>'
-            "<style>body{font:14px/1.5 system-ui,sans-serif} .cg-api{max-width:1000px;padding:10px 24px}"
-            " pre{background:#f5f5f5;padding:6px;overflow:auto} table{border-collapse:collapse} td,th{border:1px solid #ddd;padding:3px 6px}"
-            " .cg-sym{border-top:1px solid #eee;margin-top:10px}</style></head>"
-            f'<body><div class="cg-api">{body}</div></body></html>')
-    return wrap(page, pages, "api.html")
+    obj = getattr(mod, n)
+    anchor = f'id="{mod.__name__}.{n}"'
+    if callable(obj) and getattr(obj, "__module__", mod.__name__) == mod.__name__:
+        md = local_source_links(show_doc(obj, name=n, title_level=3)._repr_markdown_())
+        return f"<div {anchor} class=cg-sym>{markdown2html(md)}</div>"
+    where = getattr(obj, "__module__", None)
+    if callable(obj) and where and where.startswith("clawgym."):
+        desc = f're-exported from <a href="{api_name(where)}#{where}.{n}"><code>{where}</code></a>'
+    else: desc = f"<code>{html.escape(type(obj).__name__)}</code>"
+    return f"<div {anchor} class=cg-sym><h3><code>{n}</code></h3><p>{desc}</p></div>"
+
+API_CSS = ("<style>body{font:14px/1.5 system-ui,sans-serif} .cg-api{max-width:1000px;padding:10px 24px}"
+           " pre{background:#f5f5f5;padding:6px;overflow:auto} table{border-collapse:collapse}"
+           " td,th{border:1px solid #ddd;padding:3px 6px;text-align:left} .cg-sym{border-top:1px solid #eee;margin-top:10px}</style>")
+
+def _api_shell(title:str, body:str, pages:dict) -> str:
+    return wrap(f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{html.escape(title)} · clawgym</title>{API_CSS}</head>'
+                f'<body><div class="cg-api">{body}</div></body></html>', pages, "api.html")
+
+def module_page(mod, pages:dict, notebooks:dict) -> str:
+    "One module's reference page: its docstring, its notebook, its source, and every public name with signature and docments."
+    names = list(getattr(mod, "__all__", []))
+    nb = notebooks.get(mod.__name__)
+    links = [f'<a href="{src_name(mod.__name__)}">source</a>']
+    if nb: links.append(f'<a href="{nb}">chapter: {html.escape(pages[nb])}</a>')
+    toc = "".join(f'<li><a href="#{mod.__name__}.{n}"><code>{n}</code></a></li>' for n in names)
+    body = (f"<h1>{mod.__name__}</h1><p>{html.escape((mod.__doc__ or '').strip())}</p><p>{' · '.join(links)}</p>"
+            f"<ul>{toc}</ul>" + "\n".join(_symbol(mod, n) for n in names))
+    return _api_shell(mod.__name__, body, pages)
+
+def _summary(mod) -> str: return (mod.__doc__ or "").strip().split("\n")[0]
+
+def api_index(mods:list, pages:dict) -> str:
+    "api.html: every module with its one-line summary and the count of its public names, each linking to its page."
+    rows = "".join(f'<tr><td><a href="{api_name(m.__name__)}"><code>{m.__name__}</code></a></td>'
+                   f"<td>{len(getattr(m, '__all__', []))}</td><td>{html.escape(_summary(m))}</td></tr>" for m in mods)
+    body = ("<h1>API reference</h1><p>One page per module: every public name (the module's <code>__all__</code>) with its "
+            "signature and parameter table, rendered by nbdev's <code>show_doc</code>, and a link to the definition in the "
+            "module's source. The notebooks explain each with examples.</p>"
+            f"<table><tr><th>module</th><th>names</th><th>what it is for</th></tr>{rows}</table>")
+    return _api_shell("API reference", body, pages)
+
+def write_api(out:Path, pages:dict, notebooks:dict) -> int:
+    "api.html, one page per module and one source page per module; returns the count of modules."
+    mods = modules()
+    (out / "api.html").write_text(api_index(mods, pages), encoding="utf-8")
+    for m in mods:
+        (out / api_name(m.__name__)).write_text(module_page(m, pages, notebooks), encoding="utf-8")
+        (out / src_name(m.__name__)).write_text(source_page(m, pages), encoding="utf-8")
+    return len(mods)
 
 # --- checks ----------------------------------------------------------------------------------------------------------
 
@@ -270,8 +340,11 @@ def build(out:Path, only:list[str]|None=None, execute_it:bool=True, jobs:int=2, 
         items = "".join(f'<li><a href="{f}">{html.escape(t)}</a></li>' for f, t in pages.items() if f != "index.html")
         (out / "index.html").write_text(wrap(f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>clawgym</title></head><body>"
                                              f"<h1>clawgym</h1><ul>{items}</ul></body></html>", pages, "index.html"), encoding="utf-8")
-    (out / "api.html").write_text(api_page(pages), encoding="utf-8")
-    print(f"  {'api.html':<28} (API reference)\n{len(nbs)} notebook(s) in {time.time() - t0:.0f}s -> {out}")
+    every = sorted(p for p in (ROOT / "nbs").glob("*.ipynb") if not p.name.startswith("_"))
+    notebooks = {f"clawgym.{m}": page_name(p) for p in every if (m := module_of(nbformat.read(p, as_version=4)))}
+    n = write_api(out, pages, {m: page for m, page in notebooks.items() if page in pages})
+    print(f"  {'api.html':<28} (API reference: {n} module pages, {n} source pages)")
+    print(f"{len(nbs)} notebook(s) in {time.time() - t0:.0f}s -> {out}")
     return failures + check_site(out)
 
 def main(argv=None):
