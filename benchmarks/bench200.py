@@ -49,7 +49,8 @@ def main(argv=None):
     bench, runs, report = work / "bench", work / "runs", work / "report"
     rows.append((f"clawgym bench build --n {a.n} --policies {','.join(POLICIES)}",
                  *timed(["bench", "build", "--pool", str(pool), "--n", str(a.n), "--policies", ",".join(POLICIES), "--out", str(bench)])))
-    for p in POLICIES: rows.append((f"clawgym bench run --policy {p}", *timed(["bench", "run", str(bench), "--policy", p, "--out", str(runs / p)])))
+    for p in POLICIES: rows.append((f"clawgym bench run --policy {p}",
+                                    *timed(["bench", "run", str(bench), "--policy", p, "--out", str(runs / p)])))
     rows.append(("clawgym bench report (3 runs)", *timed(["bench", "report", *(str(runs / p) for p in POLICIES), "--out", str(report)])))
 
     man = json.loads((bench / "manifest.json").read_text())

@@ -49,7 +49,8 @@ def plain_noop(dirs:list, workers:int=2) -> tuple[dict, float]:
     "task folder name -> upstream score of the untouched workspace, and the loop's wall seconds."
     def one(d):
         md = json.loads((d / "data_entry.json").read_text())["metadata"]
-        return d.name, upstream_score(run_reward_sh(d, d / "input_files", {"final_message": "I have nothing to do here.", "metadata": md, "transcript": []}))
+        return d.name, upstream_score(run_reward_sh(d, d / "input_files",
+                                                    {"final_message": "I have nothing to do here.", "metadata": md, "transcript": []}))
     t0 = time.time()
     with ThreadPoolExecutor(workers) as ex: out = dict(ex.map(one, dirs))
     return out, time.time() - t0
@@ -97,10 +98,12 @@ def bench_folder(label:str, folder:Path, tmp:Path) -> tuple[list, dict]:
     out[0]["mismatches"] |= {f"{k} (plain loop on input_files)": (noop[k][0], plain[k]) for k in noop if not same(noop[k][0], plain[k])}
     for agent, cmd in AGENTS.items():
         calls = tmp / f"{agent}.json"
-        calls.write_text(json.dumps([{"id": "c1", "type": "function", "function": {"name": "exec", "arguments": json.dumps({"command": cmd})}}]))
+        calls.write_text(json.dumps([{"id": "c1", "type": "function",
+                                      "function": {"name": "exec", "arguments": json.dumps({"command": cmd})}}]))
         clawgym_run(folder, f"replay:{calls}", tmp / f"{label}-{agent}")
         out.append(summarize(f"{label} {agent}", compare(folder, tmp / f"{label}-{agent}")))
-    return out, {"tasks": len(dirs), "clawgym_run_s": round(run_s, 2), "plain_loop_s": round(plain_s, 2), "ratio": round(run_s / plain_s, 2)}
+    return out, {"tasks": len(dirs), "clawgym_run_s": round(run_s, 2), "plain_loop_s": round(plain_s, 2),
+                 "ratio": round(run_s / plain_s, 2)}
 
 
 def main(argv=None):
@@ -125,7 +128,8 @@ def main(argv=None):
             r, timing["train"] = bench_folder("train", sub, tmp)
             rows += r
     lines = ["| case | tasks | clawgym = plain loop | errors | checker failures (0.0) | score 0 | mean |", "|---|---|---|---|---|---|---|"]
-    lines += [f"| {r['case']} | {r['tasks']} | {r['equal']} | {r['errors']} | {r['checker_failures']} | {r['zero']} | {r['mean']} |" for r in rows]
+    lines += [f"| {r['case']} | {r['tasks']} | {r['equal']} | {r['errors']} | {r['checker_failures']} | {r['zero']} | {r['mean']} |"
+              for r in rows]
     lines += ["", "| set | tasks | `clawgym run --policy noop` (s) | plain bwrap loop (s) | ratio |", "|---|---|---|---|---|"]
     lines += [f"| {k} | {v['tasks']} | {v['clawgym_run_s']} | {v['plain_loop_s']} | {v['ratio']} |" for k, v in timing.items()]
     print("\n".join(lines))

@@ -78,7 +78,8 @@ def main(argv=None):
                 rows.append((f"{backend}, {kind} task", med, sorted(ms)[int(0.9 * len(ms))], wall))
     table = ("| backend, task | life cycle median ms | p90 ms | `clawgym run` noop x %d, 2 workers: wall s |\n|---|---|---|---|\n" % a.tasks
              + "\n".join(f"| {b} | {m:.1f} | {p:.1f} | {w:.1f} |" for b, m, p, w in rows))
-    verdict = f"Targets (bwrap, ClawGym task): life cycle <= {LIFECYCLE_MS:g} ms median, run of {a.tasks} <= {RUN_S:g} s: " + ("met" if ok else "MISSED")
+    verdict = (f"Targets (bwrap, ClawGym task): life cycle <= {LIFECYCLE_MS:g} ms median, run of {a.tasks} <= {RUN_S:g} s: "
+               + ("met" if ok else "MISSED"))
     machine = f"{platform.python_implementation()} {platform.python_version()}, {platform.machine()}, 2 cores"
     print(table + "\n\n" + verdict)
     Path(a.out).write_text(f"# Episode life cycle and run throughput\n\n`python benchmarks/episode.py --calls {a.calls} --tasks {a.tasks}`"

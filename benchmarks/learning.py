@@ -58,7 +58,8 @@ SCALES = {
     # references make three or four calls (MEMORY.md, one or two logs, the report); GRPO draws its tasks from the shorter
     # family (notes_qa episodes are about 1,000 tokens, log_error_summary 2,400)
     "medium": dict(per_family=100, test_frac=0.5, unseen_per_family=17, sft_epochs=2, max_sft=0, max_heldout=0,
-                   grpo=dict(steps=10, group=8, tasks_per_step=2, micro_batch=2, temperature=0.8), families=["notes_qa", "log_error_summary"],
+                   grpo=dict(steps=10, group=8, tasks_per_step=2, micro_batch=2, temperature=0.8),
+                   families=["notes_qa", "log_error_summary"],
                    max_new_tokens=256, max_turns=4, grpo_families=["notes_qa"], sft_max_len=3072, sft_accum=4),
     # log_error_summary examples run to about 2,800 tokens: one per micro-batch (4 of them went past 24 GB in eager attention)
 }
@@ -150,7 +151,8 @@ def main():
         t0 = time.time()
         with PeakRSS() as mem:
             run_tasks(train + heldout + unseen, "oracle", out / "oracle", workers=2, backend=a.backend, progress=False)
-        record("tasks", wall_s=round(time.time() - t0, 1), peak_rss_mb=round(mem.peak), train=len(train), heldout=len(heldout), unseen=len(unseen))
+        record("tasks", wall_s=round(time.time() - t0, 1), peak_rss_mb=round(mem.peak), train=len(train), heldout=len(heldout),
+               unseen=len(unseen))
     solved = {t.task_id for t in load_run(out / "oracle") if (score_of(t) or 0.0) >= 1.0}
     heldout, unseen = [t for t in heldout if t.id in solved], [t for t in unseen if t.id in solved]
     if sc["max_heldout"]:  # the small scale evaluates a part of the held-out side, families interleaved
@@ -189,18 +191,21 @@ def main():
         if sc["max_sft"]: data = data[:sc["max_sft"]]
         t0 = time.time()
         with PeakRSS() as mem:
-            s = train_sft("hf:smollm2", data, out / "sft" / "model", SFTConfig(epochs=sc["sft_epochs"], lr=1e-4, batch_size=4 // sc.get("sft_accum", 1),
-                                                                                grad_accum=sc.get("sft_accum", 1), max_len=sc.get("sft_max_len", 2560), seed=a.seed))
+            s = train_sft("hf:smollm2", data, out / "sft" / "model",
+                          SFTConfig(epochs=sc["sft_epochs"], lr=1e-4, batch_size=4 // sc.get("sft_accum", 1),
+                                    grad_accum=sc.get("sft_accum", 1), max_len=sc.get("sft_max_len", 2560), seed=a.seed))
         train_wall, train_peak = round(time.time() - t0, 1), round(mem.peak)
         lm, tok, _ = load_model(str(out / "sft" / "model"))
         res, wall, peak = eval_stage("sft", lm, tok)
-        record("sft", export={k: v for k, v in exp.items() if k != "out"}, examples=len(data), train={k: s[k] for k in ("steps", "first_loss", "last_loss", "tokens", "too_long")},
+        record("sft", export={k: v for k, v in exp.items() if k != "out"}, examples=len(data),
+               train={k: s[k] for k in ("steps", "first_loss", "last_loss", "tokens", "too_long")},
                train_wall_s=train_wall, train_peak_rss_mb=train_peak, eval=res, eval_wall_s=wall, eval_peak_rss_mb=peak)
 
     # 4. GRPO from the SFT checkpoint
     if "grpo" not in stages:
         cfg = GRPOConfig(**{"lr": 5e-6, "temperature": 1.0, **sc["grpo"]}, max_new_tokens=gen["max_new_tokens"], max_turns=gen["max_turns"],
-                         max_prompt_tokens=gen["max_prompt_tokens"], batch_size=gen["batch_size"], save_every=5, seed=a.seed, backend=a.backend)
+                         max_prompt_tokens=gen["max_prompt_tokens"], batch_size=gen["batch_size"], save_every=5, seed=a.seed,
+                         backend=a.backend)
         t0 = time.time()
         with PeakRSS() as mem:
             rl_tasks = [t for t in train if t.meta.family in sc.get("grpo_families", families)]
@@ -217,8 +222,10 @@ def main():
     for name in ("base", "sft", "grpo"):
         for split in ("heldout", "unseen"):
             r = stages[name]["eval"][split]
-            rows.append(f"| {name} | {split} | {r['n']} | {r['errors']} | {r['pass@1']} {r['pass@1_ci']} | {r['mean_score']} {r['mean_score_ci']} |")
-    cost = [f"| {n} | {stages[n].get('train_wall_s', stages[n].get('wall_s', '-'))} | {stages[n].get('train_peak_rss_mb', stages[n].get('peak_rss_mb', '-'))} "
+            rows.append(f"| {name} | {split} | {r['n']} | {r['errors']} | {r['pass@1']} {r['pass@1_ci']} | {r['mean_score']} "
+                        f"{r['mean_score_ci']} |")
+    cost = [f"| {n} | {stages[n].get('train_wall_s', stages[n].get('wall_s', '-'))} | "
+            f"{stages[n].get('train_peak_rss_mb', stages[n].get('peak_rss_mb', '-'))} "
             f"| {stages[n].get('eval_wall_s', '-')} | {stages[n].get('eval_peak_rss_mb', '-')} |" for n in ("tasks", "base", "sft", "grpo")]
     curve = [f"| {m['step']} | {m['reward_mean']} | {m['pass_rate']} | {m['groups']} | {m['skipped_groups']} | {m['loss']} | "
              f"{m['gen_tokens']} | {m['rollout_s']} | {m['update_s']} |" for m in stages["grpo"]["metrics"]]
@@ -239,7 +246,8 @@ def main():
     (out / "results.json").write_text(json.dumps(stages, indent=2) + "\n")
     # the record nbs/72_train_learning.ipynb reads
     (Path(__file__).resolve().parent / f"learning_{a.scale}.json").write_text(json.dumps({**stages, "scale": a.scale, "sets": {
-        "train_families": families, "unseen_families": UNSEEN_FAMILIES, "heldout": len(heldout), "unseen": len(unseen)}, "gen": gen, "protocol": f"body form for {sorted(BODY_ARGS)}", "by_family": families_tab}, indent=2) + "\n")
+        "train_families": families, "unseen_families": UNSEEN_FAMILIES, "heldout": len(heldout), "unseen": len(unseen)}, "gen": gen,
+        "protocol": f"body form for {sorted(BODY_ARGS)}", "by_family": families_tab}, indent=2) + "\n")
     print(md)
 
 

@@ -89,13 +89,16 @@ def main(argv=None):
              "|---|---|---|---|---|---|---|"]
     for r in results:
         for i, (mode, n, t) in enumerate(r["rows"]):
-            lines.append(f"| {r['dtype']} | {mode} | {n} | {t:.2f} | {n / t:.1f} | " + (f"**{r['speedup']:.1f}x** | {r['same']} |" if i else "| |"))
+            lines.append(f"| {r['dtype']} | {mode} | {n} | {t:.2f} | {n / t:.1f} | "
+                         + (f"**{r['speedup']:.1f}x** | {r['same']} |" if i else "| |"))
     met = all(r["speedup"] >= TARGET and r["same"] for r in results)
-    lines += ["", f"Target: batched >= {TARGET:.0f}x sequential tokens/s with identical replies, for every dtype: {'met' if met else 'NOT met'}.", "",
+    lines += ["", f"Target: batched >= {TARGET:.0f}x sequential tokens/s with identical replies, for every dtype: "
+                  f"{'met' if met else 'NOT met'}.", "",
               f"Machine: CPython {platform.python_version()}, {platform.machine()}, {os.cpu_count()} cores "
               f"(torch CPU capability {torch.backends.cpu.get_cpu_capability()}), torch {torch.__version__}; best of {a.repeats} runs; "
               f"1-minute load average before / at the end: {load0:.1f} / {os.getloadavg()[0]:.1f}"
-              + (" (other jobs were sharing the cores)." if load0 > 0.5 * (os.cpu_count() or 1) else " (an idle machine; the end figure is this benchmark's own load).")]
+              + (" (other jobs were sharing the cores)." if load0 > 0.5 * (os.cpu_count() or 1)
+                 else " (an idle machine; the end figure is this benchmark's own load).")]
     text = "\n".join(lines) + "\n"
     print(text)
     Path(a.out).write_text(text)

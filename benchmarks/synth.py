@@ -33,7 +33,8 @@ def main(argv=None):
     if rc != 0: raise SystemExit(f"synth failed ({rc}):\n{log[-3000:]}")
     rep = json.loads((out / "pool.report.json").read_text())
     st = rep["stage_s"]
-    rows = [("generate", st["generate"], rep["generated"]), ("gates (reference, noop, scaffold, empty; sandboxed)", st["gates"], rep["generated"]),
+    rows = [("generate", st["generate"], rep["generated"]),
+            ("gates (reference, noop, scaffold, empty; sandboxed)", st["gates"], rep["generated"]),
             ("dedup (" + rep["dedup_method"] + ")", st["dedup"], rep["generated"]), ("whole command", wall, rep["kept"])]
     table = "| stage | seconds | tasks | tasks/s |\n|---|---|---|---|\n" + "\n".join(
         f"| {name} | {s:.1f} | {n:,} | {n / s if s else float('inf'):.0f} |" for name, s, n in rows)

@@ -19,7 +19,8 @@ from clawgym.tasks.formats import load_tasks, task_stats
 
 REWARD_SH = '#!/bin/bash\nset -u\nDIR="$(cd "$(dirname "$0")" && pwd)"\nS="$(python3 "$DIR/check.py")" || exit 1\necho "$S"\n' \
             'python3 -c \'import json,sys; s=json.loads(sys.argv[1]); print(sum(s.values())/len(s))\' "$S"\n'
-CHECK_PY = 'import json, os\nW = "/root/.openclaw/workspace"\nprint(json.dumps({"report_exists": float(os.path.exists(os.path.join(W, "report.md")))}))\n'
+CHECK_PY = ('import json, os\nW = "/root/.openclaw/workspace"\n'
+            'print(json.dumps({"report_exists": float(os.path.exists(os.path.join(W, "report.md")))}))\n')
 CATEGORIES = ["Productivity & Collaboration", "Systems & Automation", "Analysis & Reasoning", "Content & Domain",
               "Planning & Knowledge", "Software Development"]
 

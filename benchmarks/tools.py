@@ -27,7 +27,8 @@ def calls(n: int):
     edits = [{"path": "notes/small.md", "oldText": "line 20: the quick", "newText": "line 20: the slow"},
              {"path": "notes/small.md", "oldText": "line 20: the slow", "newText": "line 20: the quick"}]
     patches = [{"input": f"*** Begin Patch\n*** Update File: notes/small.md\n@@\n-line 30: the {a} brown fox jumps over the lazy dog\n"
-                         f"+line 30: the {b} brown fox jumps over the lazy dog\n*** End Patch"} for a, b in (("quick", "red"), ("red", "quick"))]
+                         f"+line 30: the {b} brown fox jumps over the lazy dog\n*** End Patch"} for a,
+                         b in (("quick", "red"), ("red", "quick"))]
     return [("read", [{"path": "notes/small.md"}] * n),
             ("write", [{"path": f"out/w{i % 10}.md", "content": SMALL} for i in range(n)]),
             ("edit", [edits[i % 2] for i in range(n)]),

@@ -119,7 +119,8 @@ div.cg-meta{margin:10px 20px 0;font:13px system-ui,sans-serif;color:#555}
 def nav_html(pages:dict, here:str) -> str:
     "The navigation bar: the landing page, every notebook page, the API reference."
     links = [f'<a href="{f}"{" class=here" if f == here else ""}>{html.escape(t)}</a>' for f, t in pages.items() if f != "index.html"]
-    top = f'<a class="site{" here" if here == "index.html" else ""}" href="index.html">{html.escape(pages.get("index.html", "clawgym"))}</a>'
+    title = html.escape(pages.get("index.html", "clawgym"))
+    top = f'<a class="site{" here" if here == "index.html" else ""}" href="index.html">{title}</a>'
     api = f'<a href="api.html"{" class=here" if here == "api.html" else ""}>API reference</a>'
     return f'<nav class="cg-nav">{top}<div class="grp">Notebooks</div>{"".join(links)}<div class="grp">Reference</div>{api}</nav>'
 
@@ -313,7 +314,8 @@ def build(out:Path, only:list[str]|None=None, execute_it:bool=True, jobs:int=2, 
         missing = sorted(set(only) - {p.stem for p in nbs})
         if missing: raise SystemExit(f"no notebook(s) {missing} in nbs/; names are file stems like 00_core or index")
         nbs = [p for p in nbs if p.stem in only]
-    if not (VENDOR / WIDGETS_JS).exists(): raise SystemExit(f"{VENDOR / WIDGETS_JS} is missing; it ships with the repository (restore it with git)")
+    if not (VENDOR / WIDGETS_JS).exists():
+        raise SystemExit(f"{VENDOR / WIDGETS_JS} is missing; it ships with the repository (restore it with git)")
     nbs.sort(key=lambda p: (p.stem != "index", p.stem))
     pages = {page_name(p): title_of(nbformat.read(p, as_version=4), p.stem) for p in nbs}
     if "index.html" not in pages: pages = {"index.html": "clawgym", **pages}
@@ -333,8 +335,10 @@ def build(out:Path, only:list[str]|None=None, execute_it:bool=True, jobs:int=2, 
                 why = re.sub(r"\x1b\[[0-9;]*m", "", msg[-1] if msg else type(e).__name__)
                 failures.append(f"{futs[f].name}: {why} (run: nbdev_test --path nbs/{futs[f].name})")
                 name = page_name(futs[f])
-                (out / name).write_text(wrap(f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(pages[name])}</title></head>"
-                                             f"<body><h1>{html.escape(pages[name])}</h1><p>This page did not build: {html.escape(why)}</p></body></html>",
+                (out / name).write_text(wrap(f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(pages[name])}"
+                                             "</title></head>"
+                                             f"<body><h1>{html.escape(pages[name])}</h1><p>This page did not build: "
+                                             f"{html.escape(why)}</p></body></html>",
                                              pages, name), encoding="utf-8")
     if "index.html" not in {page_name(p) for p in nbs}:  # a partial build still gets a landing page: the contents
         items = "".join(f'<li><a href="{f}">{html.escape(t)}</a></li>' for f, t in pages.items() if f != "index.html")
