@@ -25,7 +25,8 @@ def cheat_scores(task) -> dict:
         paths = written_paths(task)
         some_input = next(f for f in task.workspace.files if f.path not in paths)
         scores = {}
-        for kind, content in (("perturbed", lambda p: perturb((solved / p).read_text())), ("copied_input", lambda p: some_input.data().decode())):
+        for kind, content in (("perturbed", lambda p: perturb((solved / p).read_text())),
+                              ("copied_input", lambda p: some_input.data().decode())):
             ws = materialize(task, Path(d) / kind)
             for p in paths:
                 (ws / p).parent.mkdir(parents=True, exist_ok=True)

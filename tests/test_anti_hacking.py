@@ -1,4 +1,5 @@
-"Anti-hacking: a cheat that writes the right files with wrong content scores well below 1 on every family; verifier inputs stay out of the agent's reach."
+"""Anti-hacking: a cheat that writes the right files with wrong content scores well below 1 on every family; verifier inputs
+stay out of the agent's reach."""
 import json
 import statistics
 from pathlib import Path
@@ -121,7 +122,8 @@ def test_hidden_reward_files_are_out_of_reach_during_the_episode(tmp_path):
     needle = next(l for l in task.hidden[0].data().decode().splitlines() if len(l.strip()) > 20).strip()
     calls = [{"name": "read", "arguments": {"path": f"reward/{Path(f.path).name}"}} for f in task.hidden]
     calls += [{"name": "exec", "arguments": {"command": "ls -laR /root/.openclaw; ls /root/.openclaw/hidden"}},
-              {"name": "exec", "arguments": {"command": f"grep -rlF -- {json.dumps(needle)} /root /tmp /etc /var /home /opt /srv /mnt 2>/dev/null; echo searched"}}]
+              {"name": "exec", "arguments": {"command": f"grep -rlF -- {json.dumps(needle)} /root /tmp /etc /var /home /opt /srv /mnt "
+                                                        "2>/dev/null; echo searched"}}]
     (tmp_path / "calls.json").write_text(json.dumps(calls))
     tr = run_episode(task, f"replay:{tmp_path / 'calls.json'}", budget=Budget(max_turns=len(calls) + 1))
     obs = [m["content"] for m in tr.messages if m["role"] == "tool"]

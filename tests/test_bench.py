@@ -140,7 +140,8 @@ def test_llm_review_through_a_chat_endpoint_and_decisions(built, tmp_path):
     def answer(req):
         text = req["messages"][-1]["content"]
         bad = leak.instruction in text
-        return {"content": json.dumps({"ambiguous": False, "unfair": bad, "leak": False, "reasons": ["checks want a format never asked for"] if bad else []})}
+        return {"content": json.dumps({"ambiguous": False, "unfair": bad, "leak": False,
+                                       "reasons": ["checks want a format never asked for"] if bad else []})}
     with FixtureServer(answer) as srv:
         review_bench(b, chat_completer(ChatClient(srv.url, "reviewer")), reviewer="fixture")
         assert srv.served == 12
@@ -215,8 +216,10 @@ def test_export_of_a_rubric_only_task_names_it(tmp_path):
     from clawgym.bench.manifest import Bench, MANIFEST_FORMAT, tasks_sha256
     from clawgym.core import Task
     t = Task.from_dict(pb)
-    b = Bench(tmp_path, {"format": MANIFEST_FORMAT, "name": "x", "created_at": "", "clawgym": "", "tasks_sha256": tasks_sha256([(t.id, t.content_hash())]),
-                         "tasks": [{"id": t.id, "hash": t.content_hash(), "difficulty": 0.5, "difficulty_bin": "medium", "pass_rate": 0.5}]}, [t])
+    b = Bench(tmp_path, {"format": MANIFEST_FORMAT, "name": "x", "created_at": "", "clawgym": "",
+                         "tasks_sha256": tasks_sha256([(t.id, t.content_hash())]),
+                         "tasks": [{"id": t.id, "hash": t.content_hash(), "difficulty": 0.5, "difficulty_bin": "medium",
+                                    "pass_rate": 0.5}]}, [t])
     with pytest.raises(Exception, match="rubric-only"): export_bench(b, "harbor", tmp_path / "hb")
     assert not (tmp_path / "hb").exists()
     r = export_bench(b, "harbor", tmp_path / "hb", skip_unsupported=True)
@@ -237,4 +240,5 @@ def test_cli_bench_build_run_report_export(tmp_path):
     assert len(load_bench(tmp_path / "bench").tasks) == 6
     assert "r2 vs r1: wins 0, losses 6" in out.getvalue()
     assert (tmp_path / "x-parquet/data/test-00000-of-00001.parquet").exists()
-    assert main(["bench", "build", "--pool", str(SAMPLES / "families.jsonl"), "--n", "6", "--policies", "noop", "--out", str(tmp_path / "bench")]) == 2
+    assert main(["bench", "build", "--pool", str(SAMPLES / "families.jsonl"), "--n", "6", "--policies", "noop", "--out",
+                 str(tmp_path / "bench")]) == 2

@@ -81,7 +81,9 @@ def lab(tmp_path_factory):
         log.close()
 
 def _up(url) -> bool:
-    try: urllib.request.urlopen(url, timeout=2); return True
+    try:
+        urllib.request.urlopen(url, timeout=2)
+        return True
     except OSError: return False
 
 STATE_JS = """() => {
@@ -100,9 +102,11 @@ STATE_JS = """() => {
 def run_notebook(page, base:str, token:str, name:str, timeout:float=150) -> dict:
     "Open `name` in JupyterLab, run every cell, wait until all ran; fails with the first error a cell raised."
     page.goto(f"{base}/lab/tree/{name}?token={token}&reset", wait_until="domcontentloaded")
-    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget && window.jupyterapp.shell.currentWidget.sessionContext", timeout=60_000)
+    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget && "
+                           "window.jupyterapp.shell.currentWidget.sessionContext", timeout=60_000)
     page.evaluate("async () => { const p = window.jupyterapp.shell.currentWidget; await p.context.ready; await p.sessionContext.ready; }")
-    page.wait_for_function("() => { const k = window.jupyterapp.shell.currentWidget.sessionContext.session?.kernel; return k && k.status === 'idle'; }", timeout=60_000)
+    page.wait_for_function("() => { const k = window.jupyterapp.shell.currentWidget.sessionContext.session?.kernel; return k && k.status "
+                           "=== 'idle'; }", timeout=60_000)
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
     t0, state = time.time(), {}
     while time.time() - t0 < timeout:
@@ -114,7 +118,8 @@ def run_notebook(page, base:str, token:str, name:str, timeout:float=150) -> dict
 
 def body_text(page) -> str: return page.evaluate("() => document.body.innerText")
 
-OPTIONS_JS = "() => [...document.querySelectorAll('.widget-select select option')].map(o => o.textContent.replace(/\\u00a0/g, ' '))"  # ipywidgets writes spaces as no-break spaces
+# ipywidgets writes spaces as no-break spaces
+OPTIONS_JS = "() => [...document.querySelectorAll('.widget-select select option')].map(o => o.textContent.replace(/\\u00a0/g, ' '))"
 
 def test_widgets_notebook_in_jupyterlab(browser, lab):
     base, token = lab

@@ -67,8 +67,10 @@ def test_say_varies_by_draw_and_is_deterministic():
         outs = {p.say(random.Random(seed), "Do X.") for seed in range(60)}
         assert len(outs) >= 3, (tone, outs)  # several openings and closings per tone
         assert [p.say(random.Random(5), "Do X.") for _ in range(3)] == [p.say(random.Random(5), "Do X.")] * 3
-    terse = {Persona(base.id, base.name, base.occupation, base.life, base.goals, base.habits, "terse").say(random.Random(s), "Do X.") for s in range(60)}
-    friendly = {Persona(base.id, base.name, base.occupation, base.life, base.goals, base.habits, "friendly").say(random.Random(s), "Do X.") for s in range(60)}
+    terse = {Persona(base.id, base.name, base.occupation, base.life, base.goals, base.habits, "terse").say(random.Random(s), "Do X.")
+             for s in range(60)}
+    friendly = {Persona(base.id, base.name, base.occupation, base.life, base.goals, base.habits, "friendly").say(random.Random(s), "Do X.")
+                for s in range(60)}
     assert not terse & friendly  # a friendly voice never reads exactly like a terse one
 
 
@@ -146,7 +148,8 @@ def test_skill_examples_run(name, tmp_path):
 
 
 def test_csv_skill_example_on_real_files(tmp_path):
-    (tmp_path / "expenses.csv").write_text("\ufeffdate,category,amount\n2024-01-02,food ,12.50\n2024-01-03,rent,800\n2024-01-05,food,7.25\n")
+    (tmp_path / "expenses.csv").write_text("\ufeffdate,category,amount\n2024-01-02,food ,12.50\n2024-01-03,rent,800\n"
+                                           "2024-01-05,food,7.25\n")
     code = re.search(r"python3 - <<'PY'\n(.*?)\nPY", _blocks(skill("csv-files").body, "bash")[0], re.S).group(1)
     subprocess.run([sys.executable, "-c", code], cwd=tmp_path, check=True, timeout=60)
     assert (tmp_path / "totals.csv").read_text().splitlines() == ["category,total", "food,19.75", "rent,800.00"]
@@ -154,7 +157,8 @@ def test_csv_skill_example_on_real_files(tmp_path):
 
 def test_online_skills_are_marked_with_evidence():
     marked = {s.name: s.unusable_reason for s in skills() if not s.offline_ok}
-    assert set(marked) == {"github-issues", "image-captioning", "spotify-playlists", "voice-memo-transcription", "weather-forecast", "web-research"}
+    assert set(marked) == {"github-issues", "image-captioning", "spotify-playlists", "voice-memo-transcription", "weather-forecast",
+                           "web-research"}
     assert "OPENWEATHER_API_KEY" in marked["weather-forecast"] and "curl" in marked["weather-forecast"]
     assert "ffmpeg" in marked["voice-memo-transcription"] and "requires.browser" in marked["web-research"]
     for name in ("html-xml", "xlsx-workbooks", "email-files"):  # namespace URIs and example addresses are not network use

@@ -175,7 +175,8 @@ def test_proxy_env_is_bypassed_for_loopback(monkeypatch):
 @pytest.mark.parametrize("reply, msg", [({"raw": "<html>gateway</html>"}, "is not JSON"),
                                         ({"raw": '{"detail": "Not here"}', "content_type": "application/json"}, "no choices"),
                                         ({"raw": '{"choices": []}', "content_type": "application/json"}, "no choices"),
-                                        ({"raw": '{"choices": [{"text": "completion api"}]}', "content_type": "application/json"}, "no choices")])
+                                        ({"raw": '{"choices": [{"text": "completion api"}]}', "content_type": "application/json"},
+                                         "no choices")])
 def test_bad_bodies(reply, msg):
     with FixtureServer([reply, reply]) as srv:
         with pytest.raises(ChatBadResponse, match=msg) as ei: ChatClient(srv.url, "m", backoff=0.01).chat(HI)
@@ -193,7 +194,8 @@ def test_dropped_and_truncated_connections_are_retried():
 
 
 def test_streaming_matches_plain():
-    reply = {"content": "Some text, then a call.", "tool_calls": [{"id": "t1", "name": "write", "arguments": {"path": "o.txt", "content": "é ✓ " * 20}},
+    reply = {"content": "Some text, then a call.",
+             "tool_calls": [{"id": "t1", "name": "write", "arguments": {"path": "o.txt", "content": "é ✓ " * 20}},
                                                                  {"id": "t2", "name": "exec", "arguments": '{"command": "ls -la"}'}]}
     with FixtureServer([reply, reply]) as srv:
         c = ChatClient(srv.url, "m")
@@ -214,7 +216,8 @@ def test_streaming_malformed_arguments_and_junk_events():
 
 def test_streaming_cut_is_retried_then_reported():
     with FixtureServer([{"cut": 2, "content": "long long answer"}] * 2) as srv:
-        with pytest.raises(ChatError, match="stream was cut off"): ChatClient(srv.url, "m", max_retries=1, backoff=0.01).chat(HI, stream=True)
+        with pytest.raises(ChatError, match="stream was cut off"):
+            ChatClient(srv.url, "m", max_retries=1, backoff=0.01).chat(HI, stream=True)
     assert srv.served == 2
 
 
@@ -224,14 +227,17 @@ def test_streaming_timeout_between_events():
 
 
 def test_stream_requested_but_server_answers_plain_json():
-    with FixtureServer([{"raw": json.dumps({"choices": [{"message": {"content": "plain"}, "finish_reason": "stop"}]}), "content_type": "application/json"}]) as srv:
+    with FixtureServer([{"raw": json.dumps({"choices": [{"message": {"content": "plain"}, "finish_reason": "stop"}]}),
+                         "content_type": "application/json"}]) as srv:
         assert ChatClient(srv.url, "m").chat(HI, stream=True).content == "plain"
 
 
 def test_assemble_chunks_interleaved_tool_calls():
-    chunks = [{"choices": [{"index": 0, "delta": {"tool_calls": [{"index": 1, "id": "y", "function": {"name": "b", "arguments": "{\"k\""}}]}}]},
+    chunks = [{"choices": [{"index": 0,
+                            "delta": {"tool_calls": [{"index": 1, "id": "y", "function": {"name": "b", "arguments": "{\"k\""}}]}}]},
               {"choices": [{"index": 0, "delta": {"tool_calls": [{"index": 0, "id": "x", "function": {"name": "a", "arguments": "{}"}}]}}]},
-              {"choices": [{"index": 0, "delta": {"tool_calls": [{"index": 1, "function": {"arguments": ": 1}"}}]}, "finish_reason": "tool_calls"}]},
+              {"choices": [{"index": 0, "delta": {"tool_calls": [{"index": 1, "function": {"arguments": ": 1}"}}]},
+                            "finish_reason": "tool_calls"}]},
               {"choices": [], "usage": {"prompt_tokens": 3, "completion_tokens": 4}}]
     out = assemble_chunks(chunks)
     calls = out["choices"][0]["message"]["tool_calls"]

@@ -46,7 +46,8 @@ CASES = [
     ("word_count", {"e.md": "one two three"}, {"path": "e.md", "equals": 4}, 0.0),
     ("json_valid", {"d.json": '{"a": [1]}'}, {"path": "d.json"}, 1.0),
     ("json_valid", {"d.json": '{"a": [1,]}'}, {"path": "d.json"}, 0.0),
-    ("json_path_equals", {"d.json": '{"a": {"b": [{"c": 2.004}]}}'}, {"path": "d.json", "key": "a.b[0].c", "expected": 2, "tol": 0.01}, 1.0),
+    ("json_path_equals", {"d.json": '{"a": {"b": [{"c": 2.004}]}}'}, {"path": "d.json", "key": "a.b[0].c", "expected": 2, "tol": 0.01},
+     1.0),
     ("json_path_equals", {"d.json": '{"a": {"b": [{"c": 2.5}]}}'}, {"path": "d.json", "key": "a.b[0].c", "expected": 2, "tol": 0.01}, 0.0),
     ("json_path_equals", {"d.json": '{"a": {}}'}, {"path": "d.json", "key": "a.b", "expected": 1}, 0.0),
     ("json_schema", {"d.json": '{"items": [1, 2]}'}, {"path": "d.json", "schema": SCHEMA}, 1.0),
@@ -115,8 +116,10 @@ EXEC_CASES = [
     ("command_succeeds", CALC, {"command": "bash test_calc.sh && echo fine", "expect_output": "fine"}, 1.0),
     ("command_succeeds", CALC, {"command": "exit 2"}, 0.0),
     ("command_succeeds", CALC, {"command": "sleep 5", "timeout": 0.5}, 0.0),
-    ("python_function", CALC, {"path": "calc.py", "function": "double", "cases": [{"args": [2], "expected": 4}, {"kwargs": {"x": 1.5}, "expected": 3.0}]}, 1.0),
-    ("python_function", CALC, {"path": "calc.py", "function": "double", "cases": [{"args": [2], "expected": 4}, {"args": ["a"], "expected": "b"}]}, 0.5),
+    ("python_function", CALC, {"path": "calc.py", "function": "double",
+                               "cases": [{"args": [2], "expected": 4}, {"kwargs": {"x": 1.5}, "expected": 3.0}]}, 1.0),
+    ("python_function", CALC, {"path": "calc.py", "function": "double",
+                               "cases": [{"args": [2], "expected": 4}, {"args": ["a"], "expected": "b"}]}, 0.5),
     ("python_function", CALC, {"path": "calc.py", "function": "triple", "cases": [{"args": [2], "expected": 6}]}, 0.0),
     ("python_function", CALC, {"path": "slow.py", "function": "f", "cases": [{"expected": 1}], "timeout": 1}, 0.0),
     ("python_function", CALC, {"path": "missing.py", "function": "f", "cases": [{"expected": 1}]}, 0.0),
@@ -247,7 +250,8 @@ def test_grading_core_cli_without_site_packages(tmp_path):
               {"kind": "nope", "name": "broken"}]
     cj = d / "checks.json"
     cj.write_text(json.dumps({"checks": checks, "originals": {"keep.txt": sha(b"k")}}))
-    run = lambda *a: subprocess.run([sys.executable, "-I", "-S", str(d / "clawgym_grading.py"), *a], capture_output=True, text=True, cwd=tmp_path)
+    run = lambda *a: subprocess.run([sys.executable, "-I", "-S", str(d / "clawgym_grading.py"), *a], capture_output=True, text=True,
+                                    cwd=tmp_path)
     p = run("checks", str(cj), str(ws))
     assert p.returncode == 0, p.stderr
     res = {r["name"]: (r["status"], r["score"]) for r in json.loads(p.stdout)}

@@ -25,7 +25,8 @@ def stubbed(text:str) -> str:
     return "".join(f"def {n}(*args, **kwargs):\n    return None\n\n\n" for n in re.findall(r"^def (\w+)", text, re.M))
 
 def code_cheat(task, how:str) -> float:
-    "Score of a cheat on a code task: 'stub' turns every written .py file into stubs; 'definition_only' renames in the defining module alone."
+    """Score of a cheat on a code task: 'stub' turns every written .py file into stubs; 'definition_only' renames in the
+    defining module alone."""
     with tempfile.TemporaryDirectory() as d:
         solved = Path(d) / "solved"
         assert run_episode(task, "oracle", keep_workspace=solved).score.value == 1.0, task.id

@@ -66,14 +66,16 @@ def test_same_score_everywhere(tid, task):
             payload = reward_payload(task, messages)
             proc = run_reward_sh(cg, ws, payload)
             harbor, hproc = run_harbor_test(root / "harbor", ws, payload)
-            where = f"{tid}/{name}: verify {v.status} {v.value} ({v.error}); reward.sh rc {proc.returncode} {proc.stdout[-300:]!r} {proc.stderr[-300:]!r}"
+            where = (f"{tid}/{name}: verify {v.status} {v.value} ({v.error}); "
+                     f"reward.sh rc {proc.returncode} {proc.stdout[-300:]!r} {proc.stderr[-300:]!r}")
             if v.status != "scored":  # a grader that fails is never a score, anywhere
                 assert proc.returncode != 0 and harbor is None, where
                 continue
             assert upstream_score(proc) == pytest.approx(v.value, abs=1e-6), where
             if not v.checker_failed: assert proc.returncode == 0, where
             if task.meta.source_format == "native" or not v.checker_failed:
-                assert harbor == pytest.approx(v.value, abs=1e-6), where + f"; harbor {harbor} {hproc.stdout[-300:]!r} {hproc.stderr[-300:]!r}"
+                assert harbor == pytest.approx(v.value, abs=1e-6), \
+                    where + f"; harbor {harbor} {hproc.stdout[-300:]!r} {hproc.stderr[-300:]!r}"
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
@@ -99,7 +101,8 @@ def _export_and_grade(task, files:dict, messages=None):
 def test_hard_guard_caps_the_export_too():
     from clawgym.core import Aggregation, Check, FileSpec, Task, WorkspaceSpec
     t = Task("guarded", "Write hello; keep in.txt.", WorkspaceSpec(files=[FileSpec("in.txt", text="keep me\n")]),
-             checks=[Check("text_equals", {"path": "out.txt", "expected": "hello"}), Check("file_unchanged", {"path": "in.txt"}, hard=True)],
+             checks=[Check("text_equals", {"path": "out.txt", "expected": "hello"}),
+                     Check("file_unchanged", {"path": "in.txt"}, hard=True)],
              aggregation=Aggregation(gate=True))
     v, proc, harbor = _export_and_grade(t, {"out.txt": "hello", "in.txt": "changed\n"})
     assert (v.value, upstream_score(proc), harbor) == (0.0, 0.0, 0.0), (v, proc.stdout)
@@ -109,7 +112,8 @@ def test_hard_guard_caps_the_export_too():
 
 def test_bool_verdict_is_an_error_in_the_export_too():
     from clawgym.core import FileSpec, Task, WorkspaceSpec
-    t = Task("done-true", "Do it.", WorkspaceSpec(files=[FileSpec("in.txt", text="x")]), checker="def grade(transcript, ws):\n    return {'done': True}\n")
+    t = Task("done-true", "Do it.", WorkspaceSpec(files=[FileSpec("in.txt", text="x")]),
+             checker="def grade(transcript, ws):\n    return {'done': True}\n")
     v, proc, harbor = _export_and_grade(t, {})
     assert v.status == "error" and "bools are not scores" in v.error
     assert proc.returncode != 0 and "bools are not scores" in proc.stderr and harbor is None
@@ -117,7 +121,8 @@ def test_bool_verdict_is_an_error_in_the_export_too():
 
 def test_checker_reads_the_transcript_from_the_payload():
     from clawgym.core import FileSpec, Task, ToolCall, WorkspaceSpec
-    checker = ("def grade(transcript, ws):\n    calls = [i['name'] for e in transcript if e['type'] == 'message' for i in e['message']['content']"
+    checker = ("def grade(transcript, ws):\n    calls = [i['name'] for e in transcript if e['type'] == 'message' for i in "
+               "e['message']['content']"
                " if i.get('type') == 'toolCall']\n    return {'used_write': float('write' in calls)}\n")
     t = Task("reads-transcript", "Write it.", WorkspaceSpec(files=[FileSpec("in.txt", text="x")]), checker=checker)
     msgs = [{"role": "user", "content": "Write it."},

@@ -123,7 +123,8 @@ def test_prompt_sections_and_order(tmp_path):
     assert [l.split(":")[0][2:] for l in tooling.split("\n") if l.startswith("- ")] == list(OPENCLAW_TOOLS)
     recall = p.split("## Memory Recall\n")[1].split("\n\n")[0]
     assert "memory_get" in recall and "memory_search" not in recall  # ClawGym denied memory_search
-    assert p.rstrip().endswith("| model=qwen | default_model=qwen | shell=bash | thinking=off\nReasoning: off (hidden; /reasoning turns it on).")
+    assert p.rstrip().endswith("| model=qwen | default_model=qwen | shell=bash | thinking=off\nReasoning: off (hidden; /reasoning turns it "
+                               "on).")
 
 
 def test_prompt_leaves_out_what_is_not_there(tmp_path):
@@ -151,7 +152,8 @@ def test_injection_caps(tmp_path):
         (tmp_path / n).write_text(big)
     fs = bootstrap_files(tmp_path)
     assert sum(len(f.content) for f in fs) <= TOTAL_CAP + 8 * 200  # the caps hold (each cut file adds one short note)
-    assert [f.name for f in fs] == ["AGENTS.md", "SOUL.md", "TOOLS.md", "IDENTITY.md", "USER.md", "HEARTBEAT.md", "BOOTSTRAP.md", "MEMORY.md"]
+    assert [f.name for f in fs] == ["AGENTS.md", "SOUL.md", "TOOLS.md", "IDENTITY.md", "USER.md", "HEARTBEAT.md", "BOOTSTRAP.md",
+                                    "MEMORY.md"]
     few = bootstrap_files(tmp_path, total_cap=45_000)
     assert [f.name for f in few] == ["AGENTS.md", "SOUL.md", "TOOLS.md", "IDENTITY.md"]  # then the budget ran out
     assert len(few[2].content) < 9_000 and len(few[3].content) < 1_000 and sum(len(f.content) for f in few) <= 45_000 + 200
@@ -190,7 +192,8 @@ def test_openclaw_argument_handling(tmp_path):
     (tmp_path / "a.txt").write_text("one\ntwo\nthree\n")
     tr = ToolRunner(tmp_path, profile="openclaw")
     assert tr.call("read", {"file_path": "a.txt", "offset": 2.0, "limit": 1}).content.startswith("two\n")
-    assert tr.call("read", {"path": "a.txt", "offset": 1.5}).content == "error: read: argument 'offset' counts lines and must be a whole number, got 1.5"
+    assert tr.call("read", {"path": "a.txt",
+                            "offset": 1.5}).content == "error: read: argument 'offset' counts lines and must be a whole number, got 1.5"
     assert tr.call("edit", {"path": "a.txt", "old_string": "two", "new_string": "2"}).is_error is False
     assert (tmp_path / "a.txt").read_text() == "one\n2\nthree\n"
     assert tr.call("exec", {"command": "ls"}).content == "error: exec is not available here: this ToolRunner was made without a sandbox"
@@ -259,9 +262,12 @@ def test_process_mistakes_are_error_observations(oc):
              ({"action": "log"}, f"error: process log needs a sessionId; sessions: {sid}"),
              ({"action": "write", "sessionId": sid, "data": "x"}, f"error: process write: session {sid} has ended [exit code 4]"),
              ({"action": "kill", "sessionId": sid}, f"error: process kill: session {sid} has already ended [exit code 4]"),
-             ({"action": "dance", "sessionId": sid}, "error: process: argument 'action' must be one of list, poll, log, write, kill, clear, remove, got \"dance\"; "
-              "expected process(action: string, sessionId?: string, data?: string, eof?: boolean, offset?: number, limit?: number, timeout?: number)"),
-             ({"sessionId": sid}, "error: process: missing required argument 'action'; expected process(action: string, sessionId?: string, data?: string, eof?: boolean, offset?: number, limit?: number, timeout?: number)"),
+             ({"action": "dance", "sessionId": sid},
+              "error: process: argument 'action' must be one of list, poll, log, write, kill, clear, remove, got \"dance\"; "
+              "expected process(action: string, sessionId?: string, data?: string, eof?: boolean, offset?: number, limit?: number, "
+              "timeout?: number)"),
+             ({"sessionId": sid}, "error: process: missing required argument 'action'; expected process(action: string, sessionId?: "
+                                  "string, data?: string, eof?: boolean, offset?: number, limit?: number, timeout?: number)"),
              ({"action": "poll", "sessionId": sid, "timeout": "soon"}, None), ("not json", None), ([1], None)]
     for args, want in cases:
         o = oc.call("process", args)

@@ -8,7 +8,8 @@ from clawgym.core import Aggregation, Check, FileSpec, RubricRule, Task, Workspa
 from clawgym.grade.verify import Judge, chat_completer, verify
 from clawgym.env.workspace import materialize
 
-RULE = RubricRule("concise", "out/summary.md", ["missing or empty", "long prose", "some padding", "short, one slip", "one short bullet per point"],
+RULE = RubricRule("concise", "out/summary.md",
+                  ["missing or empty", "long prose", "some padding", "short, one slip", "one short bullet per point"],
                   criteria="The person wants one short bullet per point.")
 TASK = Task("judge-1", "Summarize notes.md into out/summary.md as short bullets.",
             WorkspaceSpec(files=[FileSpec("notes.md", text="We shipped v2. Ana books the room. Budget is 300 EUR.\n")]),

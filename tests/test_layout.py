@@ -48,7 +48,8 @@ def test_imports_only_look_back_along_the_pipeline(name):
 
 @pytest.mark.parametrize("name", sorted(MODULES))
 def test_no_private_names_across_modules(name):
-    taken = [f"{m}.{n}" for m, names in _imports(name, MODULES[name]) if m != name for n in names if n.startswith("_") and not n.startswith("__")]
+    taken = [f"{m}.{n}" for m, names in _imports(name, MODULES[name]) if m != name for n in names if n.startswith("_")
+             and not n.startswith("__")]
     assert not taken, f"{name} imports private names of other modules: {taken}"
 
 
@@ -97,7 +98,8 @@ def test_every_public_function_and_class_has_its_show_doc(name):
     cells = _notebooks().get(name.removeprefix("clawgym."))
     if cells is None: pytest.skip(f"{name} is not exported from a notebook")
     tree = ast.parse(MODULES[name].read_text())
-    public = next((ast.literal_eval(n.value) for n in tree.body if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", "") == "__all__"), [])
+    public = next((ast.literal_eval(n.value) for n in tree.body if isinstance(n, ast.Assign)
+                   and getattr(n.targets[0], "id", "") == "__all__"), [])
     defined = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
     shown = {m for c in cells for m in __import__("re").findall(r"show_doc\((\w+)", "".join(c["source"]))}
     missing = sorted((set(public) & defined) - shown)

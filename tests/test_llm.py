@@ -9,7 +9,8 @@ from clawgym.policies.base import make_policy
 from clawgym.policies.base import Request
 from clawgym.policies.chat import ChatHTTPError, FixtureServer
 from clawgym.core import Check, Task, ToolCall
-from clawgym.policies.llm import (CALL_CLOSE, _call_text, MIN_SHARED, SMOLLM2_DIR, _shared_prefix, HFPolicy, OpenAIPolicy, generate_ids, load_model, parse_tool_calls, render,
+from clawgym.policies.llm import (CALL_CLOSE, _call_text, MIN_SHARED, SMOLLM2_DIR, _shared_prefix, HFPolicy, OpenAIPolicy, generate_ids,
+                                  load_model, parse_tool_calls, render,
                          resolve_model, smollm2_path, tools_prompt)
 from clawgym.env.tools import tool_schemas
 
@@ -40,7 +41,8 @@ CASES = {
     "arguments as a JSON string": ('<tool_call>{"name": "read", "arguments": "{\\"path\\": \\"a.txt\\"}"}</tool_call>', None, [R], 0),
     "parameters key": ('<tool_call>{"name": "read", "parameters": {"path": "a.txt"}}</tool_call>', None, [R], 0),
     "broken JSON": ('<tool_call>{"name": "read", "arguments": {"path": "a.txt"}</tool_call>', None, [], 1),
-    "broken and good": ('<tool_call>{"name": "read" "arguments": {}}</tool_call><tool_call>{"name": "exec", "arguments": {"command": "ls -la"}}</tool_call>',
+    "broken and good": ('<tool_call>{"name": "read" "arguments": {}}</tool_call><tool_call>{"name": "exec", "arguments": {"command": "ls '
+                        '-la"}}</tool_call>',
                         None, [E], 1),
     "truncated": ('Writing.\n<tool_call>{"name": "write", "arguments": {"path": "o.md", "content": "# Sum', "Writing.", [], 1),
     "no name": ('<tool_call>{"arguments": {"path": "a.txt"}}</tool_call>', None, [], 1),
@@ -262,7 +264,8 @@ def test_native_tool_template(tiny):
         "{% if tools %}<|im_start|>system\n{{ messages[0].content }}\n# Tools\n{% for t in tools %}{{ t.function.name }}: "
         "{{ t.function.parameters | tojson }}\n{% endfor %}<|im_end|>\n{% endif %}"
         "{% for m in messages %}{% if not (tools and loop.first) %}<|im_start|>{{ m.role }}\n{{ m.content }}"
-        "{% for tc in m.tool_calls or [] %}<tool_call>{\"name\": \"{{ tc.function.name }}\", \"arguments\": {{ tc.function.arguments | tojson }}}</tool_call>{% endfor %}"
+        "{% for tc in m.tool_calls or [] %}<tool_call>{\"name\": \"{{ tc.function.name }}\", \"arguments\": {{ tc.function.arguments | "
+        "tojson }}}</tool_call>{% endfor %}"
         "<|im_end|>\n{% endif %}{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
     history = [{"role": "assistant", "content": "", "tool_calls": [ToolCall("read", {"path": "a.txt"}, "c0").to_openai()]},
                {"role": "tool", "tool_call_id": "c0", "name": "read", "content": "alpha"}]

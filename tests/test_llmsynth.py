@@ -11,7 +11,8 @@ from clawgym.synth.llm import JSON_RETRIES, REPAIR_ROUNDS, checker_problems, gen
 
 INTENT = {
     "instruction": "Count the ERROR lines per service in logs/app.log and write output/errors.json mapping each service to its count.",
-    "files": {"logs/app.log": "2026-01-02 10:00 ERROR billing timeout\n2026-01-02 10:01 INFO auth ok\n2026-01-02 10:02 ERROR auth bad token\n"
+    "files": {"logs/app.log": "2026-01-02 10:00 ERROR billing timeout\n2026-01-02 10:01 INFO auth ok\n2026-01-02 10:02 ERROR auth bad "
+                              "token\n"
                               "2026-01-02 10:03 ERROR billing retry failed\n2026-01-02 10:04 WARN billing slow\n",
               "logs/old.log": "2025-12-31 23:59 ERROR legacy gone\n"},
     "outputs": ["output/errors.json"],
@@ -28,7 +29,8 @@ def grade(transcript, workspace_path):
     want = {"billing": 2, "auth": 1}
     return {"services": float(set(data) == set(want)), "counts": sum(data.get(k) == v for k, v in want.items()) / 2}
 '''
-LAZY = "import os\ndef grade(transcript, workspace_path):\n    return {'log_there': float(os.path.exists(os.path.join(workspace_path, 'logs/app.log')))}\n"
+LAZY = ("import os\ndef grade(transcript, workspace_path):\n"
+        "    return {'log_there': float(os.path.exists(os.path.join(workspace_path, 'logs/app.log')))}\n")
 RUBRIC = {"rubric": []}
 OK = {"ok": True, "issues": []}
 
@@ -41,13 +43,15 @@ def stage(req) -> str:
 
 def by_stage(intent=INTENT, checker=CHECKER, rubric=RUBRIC, audit=OK):
     "A script function answering each stage the same way (JSON-dumped unless already a string)."
-    answers = {"design one task": intent, "checker": {"checker": checker} if isinstance(checker, str) else checker, "rubric": rubric, "audit": audit}
+    answers = {"design one task": intent, "checker": {"checker": checker} if isinstance(checker, str) else checker, "rubric": rubric,
+               "audit": audit}
     return lambda req: {"content": a if isinstance(a := answers[stage(req)], str) else json.dumps(a)}
 
 
 def run(script, n=1, **kw):
     with FixtureServer(script) as srv:
-        tasks, rej = generate_llm_tasks(ChatClient(srv.url, "m", backoff=0.01, max_retries=1), n, seed=kw.pop("seed", 3), progress=False, **kw)
+        tasks, rej = generate_llm_tasks(ChatClient(srv.url, "m", backoff=0.01, max_retries=1), n, seed=kw.pop("seed", 3), progress=False,
+                                        **kw)
     return tasks, rej, srv
 
 
@@ -102,13 +106,16 @@ def test_checker_failed_after_repair_rounds():
     assert rej == Counter({"checker_failed": 1}) and srv.served == 1 + REPAIR_ROUNDS + 1
 
 
-@pytest.mark.parametrize("source, msg", [("import numpy as np\ndef grade(transcript, workspace_path):\n    return {'a': 0.0}", "not in the Python standard library"),
+@pytest.mark.parametrize("source, msg",
+                         [("import numpy as np\ndef grade(transcript, workspace_path):\n    return {'a': 0.0}",
+                           "not in the Python standard library"),
                                          ("def grade(transcript, workspace_path):\n    return {'a': 1.0}", "On the input files alone"),
                                          ("def grade(transcript, workspace_path):\n    return {'a': 0.0}", "On the correct outputs"),
                                          ("def grade(transcript, workspace_path):\n    while True: pass", "timeout")])
 def test_each_kind_of_bad_checker_is_reported(source, msg):
     intent = validate_intent(INTENT)
-    task = Task("probe", intent.instruction, WorkspaceSpec(files=[FileSpec(p, text=c) for p, c in intent.files.items()], outputs=intent.outputs),
+    task = Task("probe", intent.instruction,
+                WorkspaceSpec(files=[FileSpec(p, text=c) for p, c in intent.files.items()], outputs=intent.outputs),
                 checker=source)
     problem = checker_problems(task, intent, timeout=1.0)
     assert problem and msg in problem, problem
@@ -143,7 +150,8 @@ def test_verbatim_leak_rejected_without_further_calls():
     assert rej == Counter({"leak": 1}) and srv.served == 1
 
 
-@pytest.mark.parametrize("audit, reason", [({"ok": False, "issues": [{"type": "factual", "detail": "billing has 3 errors"}]}, "audit_failed"),
+@pytest.mark.parametrize("audit, reason",
+                         [({"ok": False, "issues": [{"type": "factual", "detail": "billing has 3 errors"}]}, "audit_failed"),
                                            ({"ok": False, "issues": ["the instruction leaks the counts"]}, "leak"),
                                            ({"ok": "maybe"}, "bad_json")])
 def test_audit_rejections(audit, reason):
@@ -171,7 +179,8 @@ def test_same_seed_same_requests_and_tasks_any_worker_count():
 def test_categories_are_cycled_and_checked():
     tasks, _, _ = run(by_stage(), n=4, categories=["software", "planning"])
     assert [t.meta.category for t in tasks] == ["software", "planning", "software", "planning"]
-    with pytest.raises(ValueError, match="unknown categories"): generate_llm_tasks(ChatClient("http://127.0.0.1:1/v1", "m"), 1, 0, categories=["cooking"])
+    with pytest.raises(ValueError, match="unknown categories"): generate_llm_tasks(ChatClient("http://127.0.0.1:1/v1", "m"), 1, 0,
+                                                                                   categories=["cooking"])
 
 
 def test_spec_string_and_json_mode_off():
@@ -185,7 +194,8 @@ def test_the_llm_route_runs_from_the_command_line(tmp_path):
     from clawgym.cli import main
     out = tmp_path / "llm.jsonl"
     with FixtureServer(by_stage()) as srv:
-        code = main(["synth", "--route", "llm", "--llm", f"openai:m@{srv.url}", "--n", "2", "--workers", "0", "--dedup", "off", "--out", str(out)])
+        code = main(["synth", "--route", "llm", "--llm", f"openai:m@{srv.url}", "--n", "2", "--workers", "0", "--dedup", "off", "--out",
+                     str(out)])
     assert code == 1, code  # fewer tasks than asked for: the fixture answers the same task twice, and the gates drop the copy
     assert len(out.read_text().splitlines()) == 1
     rep = json.loads((tmp_path / "llm.report.json").read_text())

@@ -55,7 +55,8 @@ def test_a_task_can_tighten_the_quota_but_not_loosen_it(tmp_path):
 def test_generated_files_are_bounded_at_load(tmp_path, params):
     name = "repeat" if "times" in params else "random_bytes"
     line = ('{"id": "big", "instruction": "x", "checks": [{"kind": "file_exists", "params": {"path": "a"}}], '
-            '"workspace": {"files": [{"path": "log.txt", "generator": {"name": "%s", "params": %s}}]}}\n' % (name, __import__("json").dumps(params)))
+            '"workspace": {"files": [{"path": "log.txt", "generator": {"name": "%s", "params": %s}}]}}\n' % (name,
+                    __import__("json").dumps(params)))
     (tmp_path / "t.jsonl").write_text(line)  # 10 GB or 1 TB if generated: refused before anything is allocated
     with pytest.raises(TaskFormatError, match="the most is 268,435,456"):
         load_jsonl(tmp_path / "t.jsonl")

@@ -19,7 +19,8 @@ SAMPLES = Path(__file__).resolve().parent.parent / "data_samples"
 def runs(tmp_path_factory):
     "Oracle and noop runs over one instance of every family plus the data samples, with their tasks file recorded."
     d = tmp_path_factory.mktemp("rescore")
-    tasks = {t.id: t for t in [make_task(n, 0) for n in sorted(load_families())] + load_tasks(SAMPLES).tasks}  # samples may hold family instances too
+    tasks = {t.id: t for t in [make_task(n, 0)
+                               for n in sorted(load_families())] + load_tasks(SAMPLES).tasks}  # samples may hold family instances too
     tasks = list(tasks.values())
     save_jsonl(tasks, d / "tasks.jsonl")
     for policy in ("oracle", "noop"):
@@ -61,7 +62,8 @@ def test_changed_check_changes_scores_and_is_reported(runs):
     assert len(changed) >= 10
     save_jsonl(strict, d / "strict.jsonl")
     with redirect_stdout(StringIO()):
-        assert main(["rescore", str(d / "oracle"), "--tasks", str(d / "strict.jsonl"), "--out", str(d / "oracle-strict"), "--workers", "2"]) == 0
+        assert main(["rescore", str(d / "oracle"), "--tasks", str(d / "strict.jsonl"), "--out", str(d / "oracle-strict"), "--workers",
+                     "2"]) == 0
     after = {t.task_id: t.score for t in load_run(d / "oracle-strict")}
     assert {k for k, s in after.items() if k in solved and s.value != 1.0} == changed
     md = (d / "oracle-strict/changes.md").read_text()

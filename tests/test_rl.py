@@ -55,14 +55,16 @@ def test_observation_tokens_masked(tok):
     assert trained == tok.decode(g1) + "Done.<|im_end|>"
     assert "OBSERVATION" in tok.decode(ids) and "OBSERVATION" not in trained and "<tool_response>" not in trained
 
-TASKS = [Task(f"hello-{i}", f"Write 'hello {i}' to out/hello.txt.", checks=[Check("text_equals", {"path": "out/hello.txt", "expected": f"hello {i}"})])
+TASKS = [Task(f"hello-{i}", f"Write 'hello {i}' to out/hello.txt.",
+              checks=[Check("text_equals", {"path": "out/hello.txt", "expected": f"hello {i}"})])
          for i in range(2)]
 
 def text_reward(t):  # a reward that differs between the noise answers of a tiny random model, so groups carry signal
     return sum(map(ord, "".join(m.get("content") or "" for m in t.messages if m["role"] == "assistant"))) % 997 / 997
 
 def cfg(**kw):
-    return GRPOConfig(**{**dict(steps=2, group=2, tasks_per_step=2, lr=1e-3, max_new_tokens=10, max_turns=2, save_every=1, micro_batch=2), **kw})
+    return GRPOConfig(**{**dict(steps=2, group=2, tasks_per_step=2, lr=1e-3, max_new_tokens=10, max_turns=2, save_every=1, micro_batch=2),
+                         **kw})
 
 def trainable(path):
     return torch.load(path / "trainable.pt")

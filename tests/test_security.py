@@ -269,7 +269,8 @@ def test_busy_loop_hits_cpu_limit(make, backend):
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_a_loop_that_ignores_sigxcpu_is_named_at_the_hard_limit(make, backend):
     r = make(backend, cpu_s=1, wall_s=10).run("trap '' XCPU; while :; do :; done")
-    assert not r.timed_out and r.returncode == 128 + 9 and r.killed.startswith("killed by SIGKILL (most likely the CPU time hard limit of 2 s")
+    assert not r.timed_out and r.returncode == 128 + 9 and r.killed.startswith("killed by SIGKILL (most likely the CPU time hard limit of "
+                                                                               "2 s")
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

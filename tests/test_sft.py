@@ -12,11 +12,13 @@ from clawgym.train.sft import (GPU_CONFIGS, IGNORE, SFTConfig, check_no_leak, lo
                          split_by_task, tiny_model, token_logprobs, collate, train_sft)
 
 TOOLS = [{"type": "function", "function": {"name": "write", "description": "Write a file.",
-          "parameters": {"type": "object", "properties": {"path": {"type": "string"}, "content": {"type": "string"}}, "required": ["path", "content"]}}}]
+          "parameters": {"type": "object", "properties": {"path": {"type": "string"}, "content": {"type": "string"}},
+                         "required": ["path", "content"]}}}]
 CONV = [{"role": "system", "content": "You are an agent."},
         {"role": "user", "content": "Write hi to a.txt."},
         {"role": "assistant", "content": None, "tool_calls": [{"id": "c1", "type": "function",
-                                                                "function": {"name": "write", "arguments": '{"path": "a.txt", "content": "hi"}'}}]},
+                                                                "function": {"name": "write", "arguments": '{"path": "a.txt", "content": '
+                                                                                                           '"hi"}'}}]},
         {"role": "tool", "tool_call_id": "c1", "name": "write", "content": "wrote 2 bytes to a.txt"},
         {"role": "assistant", "content": "Done."}]
 
@@ -27,7 +29,8 @@ QWEN_STYLE = (
     r"{%- else %}{{- '<|im_start|>system\n' + messages[0]['content'] + '<|im_end|>\n' }}{%- endif %}"
     r"{%- for m in messages[1:] %}"
     r"{%- if m.role == 'assistant' %}{{- '<|im_start|>assistant\n' + (m.content or '') }}"
-    r"{%- for tc in m.tool_calls or [] %}{{- '<tool_call>\n' + ({'name': tc.function.name, 'arguments': tc.function.arguments} | tojson) + '\n</tool_call>' }}{%- endfor %}"
+    r"{%- for tc in m.tool_calls or [] %}{{- '<tool_call>\n' + ({'name': tc.function.name, 'arguments': tc.function.arguments} | tojson) + "
+    r"'\n</tool_call>' }}{%- endfor %}"
     r"{{- '<|im_end|>\n' }}"
     r"{%- elif m.role == 'tool' %}{{- '<|im_start|>user\n<tool_response>\n' + m.content + '\n</tool_response><|im_end|>\n' }}"
     r"{%- else %}{{- '<|im_start|>' + m.role + '\n' + m.content + '<|im_end|>\n' }}{%- endif %}{%- endfor %}"
@@ -73,7 +76,8 @@ def test_split_and_leak(tmp_path):
     ex = [{"messages": [{"role": "user", "content": t.instruction}, {"role": "assistant", "content": "ok"}], "tools": []} for t in train]
     trajs = [Trajectory(task_id=t.id, policy="oracle", provenance={"task_hash": t.content_hash()[:16]}) for t in train]
     assert check_no_leak(trajs, test) == 15
-    with pytest.raises(ValueError, match="held-out tasks were rolled out"): check_no_leak(trajs + [Trajectory(task_id=test[0].id, policy="oracle")], test)
+    with pytest.raises(ValueError, match="held-out tasks were rolled out"): check_no_leak(trajs + [Trajectory(task_id=test[0].id,
+            policy="oracle")], test)
     twin = Trajectory(task_id="renamed", policy="oracle", provenance={"task_hash": test[1].content_hash()[:16]})  # same task, other id
     with pytest.raises(ValueError, match="renamed"): check_no_leak([twin], test)
     f = tmp_path / "a.jsonl"
@@ -86,7 +90,8 @@ def test_split_and_leak(tmp_path):
 @pytest.mark.parametrize("lora", [False, True])
 def test_tiny_llama_loss_decreases(tok, tmp_path, lora):
     ex = {"messages": CONV, "tools": TOOLS}
-    s = train_sft((tiny_model(tok), tok), [ex] * 4, tmp_path / "ck", SFTConfig(epochs=4, batch_size=2, lr=1e-2, warmup=0, lora=lora), progress=False)
+    s = train_sft((tiny_model(tok), tok), [ex] * 4, tmp_path / "ck", SFTConfig(epochs=4, batch_size=2, lr=1e-2, warmup=0, lora=lora),
+                  progress=False)
     loss = [json.loads(l)["loss"] for l in (tmp_path / "ck/train_log.jsonl").read_text().splitlines()]
     assert len(loss) == s["steps"] == 8
     # the same batch every step: the loss falls by a clear margin, and at most one Adam step at this high lr may overshoot
@@ -130,6 +135,7 @@ def test_cli_train_sft(tok, tmp_path, capsys):
     base = save_model(tiny_model(tok), tok, tmp_path / "base")
     data = tmp_path / "d.jsonl"
     data.write_text(json.dumps({"messages": CONV, "tools": TOOLS}) + "\n")
-    assert main(["train", "sft", "--data", str(data), "--model", f"hf:{base}", "--out", str(tmp_path / "o"), "--epochs", "1", "--lora"]) == 0
+    assert main(["train", "sft", "--data", str(data), "--model", f"hf:{base}", "--out", str(tmp_path / "o"), "--epochs", "1",
+                 "--lora"]) == 0
     assert "checkpoint:" in capsys.readouterr().out and (tmp_path / "o/config.json").is_file()
     assert main(["train", "sft", "--data", str(tmp_path / "none.jsonl"), "--out", str(tmp_path / "o2")]) == 2

@@ -14,7 +14,8 @@ from clawgym.run.rollout import LOCK_FILE, TrajectoryStore, run_lock, run_tasks
 
 
 def task(i=0):
-    return Task(f"t{i}", "Write hi.", WorkspaceSpec(files=[FileSpec("in.txt", text="x")]), checks=[Check("file_exists", {"path": "hi.txt"})])
+    return Task(f"t{i}", "Write hi.", WorkspaceSpec(files=[FileSpec("in.txt", text="x")]),
+                checks=[Check("file_exists", {"path": "hi.txt"})])
 
 
 class Surrogate(Policy):

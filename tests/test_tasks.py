@@ -90,7 +90,8 @@ def test_clawgym_round_trip_keeps_every_byte(tmp_path):
     back = load_tasks(tmp_path / "cg", strict=True)
     assert back.formats == {"clawgym": 1}
     b = back.tasks[0]
-    assert (b.id, b.reference, b.meta, b.rubric, b.aggregation, b.workspace.outputs) == (t.id, t.reference, t.meta, t.rubric, t.aggregation, t.workspace.outputs)
+    assert (b.id, b.reference, b.meta, b.rubric, b.aggregation, b.workspace.outputs) == (t.id, t.reference, t.meta, t.rubric, t.aggregation,
+                                                                                         t.workspace.outputs)
     assert b.checks == [] and b.reward_command == "bash /root/.openclaw/workspace/reward/reward.sh"
     assert same_workspace(t, b, tmp_path)
     # native -> ClawGym -> native -> ClawGym is a fixed point
@@ -113,14 +114,16 @@ def test_exported_reward_sh_scores(tmp_path, with_checker):
     checker = ("from pathlib import Path\n"
                "def grade(transcript, workspace_path):\n"
                "    p = Path(workspace_path) / 'output/total.txt'\n"
-               "    return {'said_done': float(any('done' in str(e['message']['content']) for e in transcript if e['type'] == 'message')),\n"
+               "    return {'said_done': float(any('done' in str(e['message']['content']) for e in transcript if e['type'] == "
+               "'message')),\n"
                "            'total_integer': float(p.exists() and p.read_text().strip().isdigit())}\n") if with_checker else None
     t = make_task(checker=checker)
     save_clawgym([t], tmp_path / "cg")
     d = tmp_path / "cg" / "task_t1"
     ws = materialize(t, tmp_path / "ws")
     transcript = tmp_path / "payload.json"
-    transcript.write_text(json.dumps({"final_message": "done", "metadata": {}, "transcript": openclaw_transcript([{"role": "assistant", "content": "done"}])}))
+    transcript.write_text(json.dumps({"final_message": "done", "metadata": {},
+                                      "transcript": openclaw_transcript([{"role": "assistant", "content": "done"}])}))
     rc, last, r = run_reward(d, ws)  # no payload: the checker sees an empty transcript
     assert rc == 0 and float(last) == 0.0, r.stderr
     (ws / "output").mkdir()
@@ -217,7 +220,8 @@ def test_pinchbench_checker_grades_a_workspace(tmp_path):
 
 @pytest.mark.parametrize("grading,mode", [("automated", "code_only"), ("llm_judge", "rubric_only"), ("hybrid", "weighted")])
 def test_pinchbench_grading_types(tmp_path, grading, mode):
-    text = (SAMPLES / "pinchbench" / "tasks" / "task_07_standup_actions.md").read_text().replace("grading_type: hybrid", f"grading_type: {grading}")
+    text = (SAMPLES / "pinchbench" / "tasks" / "task_07_standup_actions.md").read_text().replace("grading_type: hybrid",
+                                                                                                 f"grading_type: {grading}")
     (tmp_path / "t.md").write_text(text)
     t = load_pinchbench(tmp_path / "t.md", assets_dir=SAMPLES / "pinchbench" / "assets")
     assert t.aggregation.mode == mode
@@ -263,11 +267,13 @@ def test_load_tasks_reports_broken_and_loads_the_rest(tmp_path):
     assert ts.formats == {"clawgym": 1, "jsonl": 1, "native": 1, "pinchbench": 1}
     errors = dict(ts.errors)
     assert len(errors) == 6
-    by = {Path(s.split(":")[0]).parent.name if "task.json" in s or "data_entry" in s else Path(s.split(":")[0]).name: m for s, m in ts.errors}
+    by = {Path(s.split(":")[0]).parent.name if "task.json" in s or "data_entry" in s else Path(s.split(":")[0]).name: m for s,
+          m in ts.errors}
     assert "not valid JSON" in by["task_0002"]
     assert "'user_query'" in by["task_0003"] and "task_0003" in by["task_0003"]
     assert "'0999'" in by["bad-mode"] and "workspace.files[1].mode" in by["bad-mode"] and "bad-mode" in by["bad-mode"]
-    assert "nowhere.txt" in by["task_08_missing_asset.md"] and "workspace_files[0].source" in by["task_08_missing_asset.md"] and "task_08_missing" in by["task_08_missing_asset.md"]
+    missing = by["task_08_missing_asset.md"]
+    assert "nowhere.txt" in missing and "workspace_files[0].source" in missing and "task_08_missing" in missing
     dup = by["task_0001_copy"]
     assert "duplicate task id" in dup and "task_0001/data_entry.json" in dup  # names the first source; the key names the second
     assert "instruction" in by["good.jsonl"] and str(tmp_path / "good.jsonl:2") in errors
@@ -309,7 +315,8 @@ def test_stats(tmp_path):
 
 
 def test_exported_file_unchanged_uses_export_time_hashes(tmp_path):
-    t = Task("keep", "Do not touch input/sales.csv.", workspace=WorkspaceSpec([FileSpec.from_bytes("input/sales.csv", AWKWARD["input/sales.csv"][0])]),
+    t = Task("keep", "Do not touch input/sales.csv.",
+             workspace=WorkspaceSpec([FileSpec.from_bytes("input/sales.csv", AWKWARD["input/sales.csv"][0])]),
              checks=[Check("file_unchanged", {"path": "input/sales.csv"})])
     save_clawgym([t], tmp_path / "cg")
     ws = materialize(t, tmp_path / "ws")
@@ -323,7 +330,8 @@ def test_pinchbench_repository_layout(tmp_path):
     repo = tmp_path / "skill"
     shutil.copytree(SAMPLES / "pinchbench", repo)
     (repo / "SKILL.md").write_text("---\nname: pinchbench\ndescription: a skill, not a task\n---\n# PinchBench\n")
-    (repo / "tasks" / "TASK_TEMPLATE.md").write_text((repo / "tasks" / "task_07_standup_actions.md").read_text().replace("task_07_standup_actions", "task_XX_name"))
+    standup = (repo / "tasks" / "task_07_standup_actions.md").read_text()
+    (repo / "tasks" / "TASK_TEMPLATE.md").write_text(standup.replace("task_07_standup_actions", "task_XX_name"))
     broken = (repo / "tasks" / "task_20_pdf.md")
     broken.write_text((repo / "tasks" / "task_07_standup_actions.md").read_text()
                       .replace("id: task_07_standup_actions", "id: task_20_pdf").replace("standup_transcript.txt", "GPT4.pdf"))
@@ -404,7 +412,8 @@ def test_pinchbench_yaml_aliases_are_refused(tmp_path, front):
 @pytest.mark.parametrize("field,value,why", [("id", "t1\n", "task id"), ("weight", float("nan"), "finite number"),
                                               ("path", "out/a\nb.txt", "control characters")])
 def test_bad_values_do_not_load(field, value, why):
-    d = {"id": "t1", "instruction": "x", "checks": [{"kind": "file_exists", "params": {"path": "a"}}], "workspace": {"files": [{"path": "in.txt", "text": "x"}]}}
+    d = {"id": "t1", "instruction": "x", "checks": [{"kind": "file_exists", "params": {"path": "a"}}],
+         "workspace": {"files": [{"path": "in.txt", "text": "x"}]}}
     if field == "id": d["id"] = value
     elif field == "weight": d["checks"][0]["weight"] = value
     else: d["workspace"]["files"][0]["path"] = value

@@ -46,7 +46,8 @@ def test_gates_still_catch_a_checker_that_ignores_its_argument():
     "A checker must read the workspace through workspace_path; one that hard-codes the mount fails the gates, loudly."
     task = make_task("todo_replan", 3)
     bad = type(task).from_json(task.to_json())
-    bad.checker = task.checker.replace("def grade(transcript, workspace_path):", "def grade(transcript, workspace_path):\n    workspace_path = '/root/.openclaw/workspace'")
+    bad.checker = task.checker.replace("def grade(transcript, workspace_path):",
+                                       "def grade(transcript, workspace_path):\n    workspace_path = '/root/.openclaw/workspace'")
     assert bad.checker != task.checker
     assert gate_task(task).ok
     assert not gate_task(bad).ok
