@@ -16,14 +16,12 @@ from pathlib import Path
 
 import clawgym
 from . import __version__
-from .core import Task, TaskFormatError, write_json, write_text
+from .core import TaskFormatError, write_json, write_text
 from .policies.base import POLICIES
 from .tasks.formats import format_stats_table, load_tasks, save_clawgym, save_dir, save_jsonl, task_stats
-from .env.workspace import materialize, scaffold, snapshot
 
 # %% auto 0
-__all__ = ['STRICT_HELP', 'POLICY_HELP', 'BACKENDS', 'validate_tasks', 'default_samples', 'run_demo', 'at_least', 'build_parser',
-           'main']
+__all__ = ['STRICT_HELP', 'POLICY_HELP', 'BACKENDS', 'default_samples', 'run_demo', 'at_least', 'build_parser', 'main']
 
 # %% ../nbs/99_cli.ipynb
 def _table(rows:list[dict], cols:list[str]) -> str:
@@ -33,21 +31,6 @@ def _table(rows:list[dict], cols:list[str]) -> str:
     line = lambda xs: "  ".join(x.ljust(w) for x, w in zip(xs, widths)).rstrip()
     return "\n".join([line(cols), line(["-" * w for w in widths])] + [line(r) for r in cells])
 
-def validate_tasks(tasks:list[Task], workdir, workers:int=2, backend:str="auto", progress:bool=False) -> list[dict]:
-    "Materialize each task under `workdir` and run the gates on it (in `workers` processes); one table row per task."
-    from clawgym.synth.gates import filter_tasks
-    _, _, gates = filter_tasks(tasks, workers=workers, backend=backend, dedup="off", progress=progress)
-    fmt = lambda v: "-" if v is None else f"{v:.2f}"
-    rows = []
-    for task, g in zip(tasks, gates):
-        snap = snapshot(materialize(task, Path(workdir) / task.id))
-        problems = [r for r in g.reasons if not r.startswith("no_reference")]
-        rows.append({"task": task.id, "format": task.meta.source_format, "category": task.meta.category or "-",
-                     "difficulty": task.meta.difficulty, "grading": task.meta.grading_type, "files": len(snap.files),
-                     "bytes": sum(f.size for f in snap.files.values()), "reference": fmt(g.reference), "noop": fmt(g.noop),
-                     "scaffold": fmt(g.scaffold), "ok": "yes" if not problems else problems[0][:160]})
-    return rows
-
 # %% ../nbs/99_cli.ipynb
 def default_samples() -> Path:
     "The `data_samples/` folder of this checkout."
@@ -55,6 +38,7 @@ def default_samples() -> Path:
     if not here.is_dir(): raise FileNotFoundError(f"data_samples/ not found at {here}; run from a clawgym checkout or pass --tasks")
     return here
 
+# %% ../nbs/99_cli.ipynb
 def run_demo(out, tasks_path=None, n_synth:int=300, seed:int=0, workers:int=2, bench_n:int=24,
              policies:tuple=("noop", "oracle", "hf:smollm2"), progress:bool=True) -> dict:
     "The main job: validate the samples, synthesize and gate a pool, build a small calibrated bench, run `policies` on it, report."
@@ -62,7 +46,7 @@ def run_demo(out, tasks_path=None, n_synth:int=300, seed:int=0, workers:int=2, b
     from clawgym.bench.report import bench_report
     from clawgym.bench.calibrate import build_bench
     from clawgym.bench.run import run_bench
-    from clawgym.synth.gates import synthesize
+    from clawgym.synth.gates import synthesize, validate_tasks
     t0, out = time.time(), Path(out)
     steps = 4 if n_synth > 0 and bench_n > 0 else 2
     src = Path(tasks_path) if tasks_path else default_samples()
@@ -96,7 +80,8 @@ def run_demo(out, tasks_path=None, n_synth:int=300, seed:int=0, workers:int=2, b
                 # their references take.
                 turns = 4 if p.startswith(("hf:", "openai:")) else 20
                 s = run_bench(out / "bench", p, d, workers=workers, budget=Budget(max_turns=turns), overwrite=True, progress=progress)
-                print(f"  {p}: mean score {s['mean_score']}, {s['exact_one']}/{s['episodes']} solved, {s['errors']} errors, {s['wall_s']:.0f} s")
+                print(f"  {p}: mean score {s['mean_score']}, {s['exact_one']}/{s['episodes']} solved, {s['errors']} errors, "
+                      f"{s['wall_s']:.0f} s")
                 runs.append(d)
             bench_report(runs, out / "report", names=list(policies))
             summary.update(bench=len(bench.tasks), runs={p: str(d) for p, d in zip(policies, runs)})
@@ -115,6 +100,7 @@ def _cmd_stats(a):
     return 1 if (ts.errors and a.strict) else 0
 
 def _cmd_validate(a):
+    from clawgym.synth.gates import validate_tasks
     ts = load_tasks(a.path, strict=a.strict)
     import tempfile
     with tempfile.TemporaryDirectory() as d: rows = validate_tasks(ts.tasks, d)
@@ -195,7 +181,8 @@ def _cmd_synth(a):
 
 def _cmd_rescore(a):
     from clawgym.run.rescore import rescore
-    s = rescore(a.run_dir, a.out, tasks=a.tasks, judge=a.judge, backend=a.backend, workers=a.workers, strict_checkers=a.strict_checkers or None)
+    s = rescore(a.run_dir, a.out, tasks=a.tasks, judge=a.judge, backend=a.backend, workers=a.workers,
+                strict_checkers=a.strict_checkers or None)
     print(json.dumps(s, indent=2))
     print(f"what changed: {a.out}/changes.md  trajectories: {a.out}/trajectories.jsonl")
     return 0
@@ -228,6 +215,7 @@ def _cmd_bench_build(a):
           "`clawgym.ui.widgets.ReviewWidget` or `record_decision`" if b.flagged else ""))
     return 0 if len(b.tasks) >= a.n else 1
 
+# %% ../nbs/99_cli.ipynb
 def _cmd_bench_run(a):
     from clawgym.run.episode import Budget
     from clawgym.bench.run import run_bench
@@ -294,8 +282,7 @@ def at_least(lo:int):
     parse.__name__ = f"a whole number >= {lo}"  # what argparse names in its error
     return parse
 
-POLICY_HELP = "a policy spec: " + " | ".join(e.usage for e in POLICIES.values())  # the one list of policies (`clawgym.policies.base`)
-
+# %% ../nbs/99_cli.ipynb
 POLICY_HELP = "a policy spec: " + " | ".join(e.usage for e in POLICIES.values())  # the one list of policies (`clawgym.policies.base`)
 BACKENDS = ["auto", "bwrap", "subprocess"]
 
@@ -318,8 +305,10 @@ def _episode_flags(p, fn, out_help:str):
 def _executor_flags(p, fn, ray:bool):
     p.add_argument("--executor", choices=["process", "serial", "ray"], default=_default(fn, "executor"),
                    help="where episodes run: a process pool, this process (debugging), or Ray (local, or a cluster with --ray-address)")
-    if ray: p.add_argument("--ray-address", default=None, help="Ray cluster to join (HEAD_IP:6379 after `ray start --head`); default: a local instance")
-    p.add_argument("--concurrency", type=int, default=_default(fn, "concurrency"), help="episodes at once, batched in one process, for policies that batch (hf:)")
+    if ray: p.add_argument("--ray-address", default=None,
+                           help="Ray cluster to join (HEAD_IP:6379 after `ray start --head`); default: a local instance")
+    p.add_argument("--concurrency", type=int, default=_default(fn, "concurrency"),
+                   help="episodes at once, batched in one process, for policies that batch (hf:)")
 
 # %% ../nbs/99_cli.ipynb
 def _tasks_parsers(sub):
@@ -383,14 +372,16 @@ def _bench_parsers(sub):
     from clawgym.bench.calibrate import build_bench
     from clawgym.bench.report import bench_report
     from clawgym.bench.run import run_bench
-    bn = sub.add_parser("bench", help="build a calibrated bench, run policies on it, report and export").add_subparsers(dest="bench_cmd", required=True)
+    bn = sub.add_parser("bench", help="build a calibrated bench, run policies on it, report and export").add_subparsers(
+        dest="bench_cmd", required=True)
     bb = bn.add_parser("build", help="calibrate policies on a pool, keep discriminating tasks balanced by category and difficulty, freeze")
     bb.add_argument("--pool", required=True, help="the task pool: any supported task PATH (every task must load)")
     bb.add_argument("--policies", required=True, help="comma-separated policy specs; noop and oracle are anchors, e.g. noop,oracle,cheat")
     bb.add_argument("--out", required=True, help="the bench folder (manifest.json, tasks.jsonl, calibration/)")
     bb.add_argument("--n", type=at_least(1), default=_default(build_bench, "n"), help="tasks in the bench")
     bb.add_argument("--samples", type=at_least(1), default=_default(build_bench, "samples"), help="samples per task and policy")
-    bb.add_argument("--min-pass", type=float, default=_default(build_bench, "min_pass"), help="keep tasks whose calibration pass rate is at least this")
+    bb.add_argument("--min-pass", type=float, default=_default(build_bench, "min_pass"),
+                    help="keep tasks whose calibration pass rate is at least this")
     bb.add_argument("--max-pass", type=float, default=_default(build_bench, "max_pass"), help="... and below this")
     bb.add_argument("--seed", type=int, default=_default(build_bench, "seed"))
     bb.add_argument("--workers", type=at_least(0), default=_default(build_bench, "workers"))
@@ -398,13 +389,15 @@ def _bench_parsers(sub):
     bb.add_argument("--name", default=None, help="bench name (default: the folder name)")
     bb.add_argument("--backend", default=_default(build_bench, "backend"), choices=BACKENDS, help="sandbox backend")
     bb.add_argument("--overwrite", action="store_true", help="rebuild a bench already frozen in --out (calibration runs are reused)")
-    bb.add_argument("--candidates", type=int, default=None, help="calibrate a balanced draw of this many pool tasks (default 4 x n; 0: all)")
+    bb.add_argument("--candidates", type=int, default=None,
+                    help="calibrate a balanced draw of this many pool tasks (default 4 x n; 0: all)")
     bb.set_defaults(fn=_cmd_bench_build)
     br = bn.add_parser("run", help="run a policy on a bench, a folder of ClawGym task dirs or PinchBench files")
     br.add_argument("bench", help="a bench folder, or any supported task PATH")
     _episode_flags(br, run_bench, "run folder (trajectories.jsonl, bench.json, summary.json)")
     _executor_flags(br, run_bench, ray=False)
-    br.add_argument("--skip-broken", action="store_true", help="run the tasks that load; list the others, with reasons, in summary.json and the report")
+    br.add_argument("--skip-broken", action="store_true",
+                    help="run the tasks that load; list the others, with reasons, in summary.json and the report")
     _grading_flags(br)
     br.set_defaults(fn=_cmd_bench_run)
     bp = bn.add_parser("report", help="markdown tables, PNG plots and parquet for one or more runs, compared pairwise")
@@ -433,7 +426,8 @@ def _config_flags(p, config, names:list, helps:dict|None=None):
 def _train_parsers(sub):
     from clawgym.train.rl import GRPOConfig
     from clawgym.train.sft import SFTConfig
-    tr = sub.add_parser("train", help="fine-tune a local model: SFT on trajectories, GRPO in sandboxes").add_subparsers(dest="train_cmd", required=True)
+    tr = sub.add_parser("train", help="fine-tune a local model: SFT on trajectories, GRPO in sandboxes").add_subparsers(
+        dest="train_cmd", required=True)
     def common(sp, lr):
         sp.add_argument("--model", default="hf:smollm2", help="hf:NAME_OR_PATH: the embedded smollm2, a checkpoint or adapter folder")
         sp.add_argument("--out", required=True, help="output folder (the checkpoint; for rl also metrics, evaluations, checkpoints)")
@@ -493,6 +487,7 @@ def main(argv:list[str]|None=None) -> int:
         print(f"clawgym: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        saved = f"; what finished is saved in {a.out}: run the same command again to resume" if a.cmd in ("run", "bench") and getattr(a, "out", None) else ""
+        resumable = a.cmd in ("run", "bench") and getattr(a, "out", None)
+        saved = f"; what finished is saved in {a.out}: run the same command again to resume" if resumable else ""
         print(f"clawgym: interrupted{saved}", file=sys.stderr)
         return 130

@@ -277,6 +277,26 @@ def test_load_tasks_reports_broken_and_loads_the_rest(tmp_path):
     dup = by["task_0001_copy"]
     assert "duplicate task id" in dup and "task_0001/data_entry.json" in dup  # names the first source; the key names the second
     assert "instruction" in by["good.jsonl"] and str(tmp_path / "good.jsonl:2") in errors
+    for src, why in ts.errors:  # each place is said once: in the source, never again in the reason
+        assert src.split(":")[0] not in why, (src, why)
+
+
+def test_bad_json_is_located_by_file_line_and_column(tmp_path, capsys):
+    from clawgym.cli import main
+    good = json.loads((SAMPLES / "tasks.jsonl").read_text().splitlines()[0])
+    (tmp_path / "t.jsonl").write_text(json.dumps(good) + '\n{"id": "x",, }\n\n[1]\n')
+    (tmp_path / "d" / "t").mkdir(parents=True)
+    (tmp_path / "d" / "t" / "task.json").write_text('{"id": "x",\n "instruction": 5,}\n')
+    ts = load_tasks(tmp_path)
+    assert sorted(ts.errors) == sorted([(f"{tmp_path}/t.jsonl:2:12", "not valid JSON (Expecting property name enclosed in double quotes)"),
+                                        (f"{tmp_path}/t.jsonl:4", "expected a JSON object, got array"),
+                                        (f"{tmp_path}/d/t/task.json:2:19",
+                                         "not valid JSON (Expecting property name enclosed in double quotes)")])
+    assert main(["run", "--tasks", str(tmp_path / "t.jsonl"), "--policy", "noop", "--out", str(tmp_path / "run")]) == 0
+    err = capsys.readouterr().err
+    skipped = [line for line in err.splitlines() if line.startswith("skipped: ")]
+    assert skipped == [f"skipped: {tmp_path}/t.jsonl:2:12: not valid JSON (Expecting property name enclosed in double quotes)",
+                       f"skipped: {tmp_path}/t.jsonl:4: expected a JSON object, got array"], err
 
 
 def test_load_tasks_strict_raises_with_file_task_and_field(tmp_path):

@@ -51,6 +51,7 @@ if text.count(old) != 1: sys.exit(f"solve.sh: edit of {{path}}: the text to repl
 with open(path, "w", encoding="utf-8", newline="") as f: f.write(text.replace(old, new, 1))
 CLAWGYM_PY"""
 
+# %% ../../nbs/83_bench_export.ipynb
 def solve_script(task:Task) -> tuple[str, list[str]]:
     "solve.sh replaying the task's reference in the workspace, and the steps that have no shell form (apply_patch)."
     out = ["#!/usr/bin/env bash", f"# Reference solution of clawgym task {task.id}, replayed as shell. Written by clawgym.",
@@ -127,6 +128,7 @@ def _unsupported(tasks:list[Task]) -> dict:
             except TaskFormatError as e: bad[t.id] = e.message
     return bad
 
+# %% ../../nbs/83_bench_export.ipynb
 def _replace_dir(staging:Path, out:Path):
     "Move a finished export into place; an existing `out` is replaced only when an export wrote it (or it is empty)."
     if out.exists():
@@ -135,6 +137,7 @@ def _replace_dir(staging:Path, out:Path):
         shutil.rmtree(out)
     staging.replace(out)
 
+# %% ../../nbs/83_bench_export.ipynb
 def _parquet_rows(bench:Bench, tasks:list[Task]) -> list[dict]:
     ents, res = bench.entries, bench.review["results"]
     return [{"bench": bench.name, "task_id": t.id, "instruction": t.instruction, "category": t.meta.category,
@@ -158,6 +161,32 @@ A clawgym benchmark: {n} tasks (one a row; the `task` column holds the full task
 `Task.from_json`). Built {created} with clawgym {version}; tasks sha256 `{sha}`.
 """
 
+# %% ../../nbs/83_bench_export.ipynb
+def _write_layout(bench:Bench, fmt:str, tasks:list[Task], staging:Path) -> dict:
+    "Write the export of `tasks` in layout `fmt` into `staging`; returns the reference steps Harbor's solve.sh could not express."
+    partial = {}
+    if fmt == "native":
+        ids = {t.id for t in tasks}
+        save_jsonl(tasks, staging / "tasks.jsonl")
+        save_dir(tasks, staging / "tasks")
+        m = {**bench.manifest, "tasks": [e for e in bench.manifest["tasks"] if e["id"] in ids], "exported_from": str(bench.path.resolve())}
+        m["tasks_sha256"] = tasks_sha256((e["id"], e["hash"]) for e in m["tasks"])
+        write_json(staging / "manifest.json", m)
+    elif fmt == "clawgym": save_clawgym(tasks, staging)
+    elif fmt == "harbor":
+        ents = bench.entries
+        with tempfile.TemporaryDirectory() as tmp:
+            for t in tasks:
+                if miss := _harbor_task(t, ents[t.id], bench.name, staging / t.id, Path(tmp) / t.id): partial[t.id] = miss
+    else:
+        import polars as pl
+        (staging / "data").mkdir()
+        pl.DataFrame(_parquet_rows(bench, tasks)).write_parquet(staging / "data/test-00000-of-00001.parquet")
+        (staging / "README.md").write_text(_CARD.format(name=bench.name, n=len(tasks), created=bench.manifest["created_at"],
+                                                        version=bench.manifest["clawgym"], sha=bench.manifest["tasks_sha256"]))
+    return partial
+
+# %% ../../nbs/83_bench_export.ipynb
 def export_bench(bench, # a Bench or its folder
                  fmt:str, # native | clawgym | harbor | parquet
                  out, # output folder (parquet: a .parquet file, or a folder for a dataset card + data/)
@@ -165,11 +194,12 @@ def export_bench(bench, # a Bench or its folder
     "Export the bench's active tasks; returns {format, out, tasks, skipped: {id: why}, partial_solutions: {id: steps}}."
     if fmt not in EXPORT_FORMATS: raise ValueError(f"unknown export format {fmt!r}; choose one of {list(EXPORT_FORMATS)}")
     bench, out = (bench if isinstance(bench, Bench) else load_bench(bench)), Path(out)
-    tasks, skipped, partial = bench.active, {}, {}
+    tasks, skipped = bench.active, {}
     if fmt in ("clawgym", "harbor"):
         skipped = _unsupported(tasks)
         if skipped and not skip_unsupported:
-            raise TaskFormatError(f"{len(skipped)} task(s) cannot be exported as {fmt}: " + "; ".join(f"{k}: {v}" for k, v in list(skipped.items())[:5])
+            raise TaskFormatError(f"{len(skipped)} task(s) cannot be exported as {fmt}: "
+                                  + "; ".join(f"{k}: {v}" for k, v in list(skipped.items())[:5])
                                   + "; pass skip_unsupported=True (--skip-unsupported) to export the others")
         tasks = [t for t in tasks if t.id not in skipped]
     report = {"format": fmt, "out": str(out), "tasks": len(tasks), "skipped": skipped, "bench": bench.name}
@@ -181,25 +211,7 @@ def export_bench(bench, # a Bench or its folder
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        if fmt == "native":
-            ids = {t.id for t in tasks}
-            save_jsonl(tasks, staging / "tasks.jsonl")
-            save_dir(tasks, staging / "tasks")
-            m = {**bench.manifest, "tasks": [e for e in bench.manifest["tasks"] if e["id"] in ids], "exported_from": str(bench.path.resolve())}
-            m["tasks_sha256"] = tasks_sha256((e["id"], e["hash"]) for e in m["tasks"])
-            write_json(staging / "manifest.json", m)
-        elif fmt == "clawgym": save_clawgym(tasks, staging)
-        elif fmt == "harbor":
-            ents = bench.entries
-            with tempfile.TemporaryDirectory() as tmp:
-                for t in tasks:
-                    if miss := _harbor_task(t, ents[t.id], bench.name, staging / t.id, Path(tmp) / t.id): partial[t.id] = miss
-        else:
-            import polars as pl
-            (staging / "data").mkdir()
-            pl.DataFrame(_parquet_rows(bench, tasks)).write_parquet(staging / "data/test-00000-of-00001.parquet")
-            (staging / "README.md").write_text(_CARD.format(name=bench.name, n=len(tasks), created=bench.manifest["created_at"],
-                                                            version=bench.manifest["clawgym"], sha=bench.manifest["tasks_sha256"]))
+        partial = _write_layout(bench, fmt, tasks, staging)
         write_json(staging / EXPORT_MARKER, {k: v for k, v in report.items() if k != "out"})
         _replace_dir(staging, out)
     finally: shutil.rmtree(staging, ignore_errors=True)

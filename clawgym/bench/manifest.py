@@ -85,7 +85,8 @@ class Bench:
         "Write the manifest back (review results and decisions change; the frozen task entries do not)."
         write_json(self.path / "manifest.json", self.manifest)
 
-    def __repr__(self): return f"Bench({self.name!r}, {len(self.tasks)} tasks, {len(self.active)} active, {len(self.pending)} pending review)"
+    def __repr__(self):
+        return f"Bench({self.name!r}, {len(self.tasks)} tasks, {len(self.active)} active, {len(self.pending)} pending review)"
 
 # %% ../../nbs/80_bench_manifest.ipynb
 def _bench_dir(path) -> Path:
@@ -96,6 +97,7 @@ def is_bench(path) -> bool:
     "Whether `path` is a bench folder (or its manifest.json)."
     return (_bench_dir(path) / "manifest.json").is_file()
 
+# %% ../../nbs/80_bench_manifest.ipynb
 _SHA = re.compile(r"[0-9a-f]{64}")
 
 def _check_manifest(m:dict, where:Path):
@@ -104,7 +106,7 @@ def _check_manifest(m:dict, where:Path):
     for key, kind in (("name", str), ("created_at", str), ("tasks_sha256", str), ("tasks", list)):
         if not isinstance(m.get(key), kind): raise bad(f"field {key!r} must be a {kind.__name__}, got {m.get(key)!r:.80}")
     for i, e in enumerate(m["tasks"]):
-        if not isinstance(e, dict) or not isinstance(e.get("id"), str) or not isinstance(e.get("hash"), str) or not _SHA.fullmatch(e["hash"]):
+        if not (isinstance(e, dict) and isinstance(e.get("id"), str) and isinstance(e.get("hash"), str) and _SHA.fullmatch(e["hash"])):
             raise bad(f"tasks[{i}] must be an object with an 'id' and a sha256 'hash', got {e!r:.120}")
     ids = [e["id"] for e in m["tasks"]]
     if len(set(ids)) != len(ids): raise bad(f"task ids repeat: {sorted({i for i in ids if ids.count(i) > 1})[:5]}")
@@ -112,20 +114,30 @@ def _check_manifest(m:dict, where:Path):
     if tasks_sha256((e["id"], e["hash"]) for e in m["tasks"]) != m["tasks_sha256"]:
         raise bad("its tasks_sha256 does not match its own task list (the list or the hash was edited)")
 
-def load_bench(path) -> Bench: # a bench folder or its manifest.json
-    "Load a frozen bench, re-hashing every task; `BenchIntegrityError` names every task that changed, went missing or was added."
-    d = _bench_dir(path)
-    if not (d / "manifest.json").is_file(): raise FileNotFoundError(f"{d} is not a bench: it has no manifest.json (build one with `clawgym bench build`)")
+def _load_manifest(d:Path) -> dict:
+    "The manifest of the bench in `d`, checked: valid JSON, the bench format, the fields and the task list's hash."
+    if not (d / "manifest.json").is_file():
+        raise FileNotFoundError(f"{d} is not a bench: it has no manifest.json (build one with `clawgym bench build`)")
     try: manifest = json.loads((d / "manifest.json").read_text(encoding="utf-8"))
-    except json.JSONDecodeError as e: raise BenchIntegrityError(f"{d / 'manifest.json'} is not valid JSON ({e.msg} at line {e.lineno}); restore it from the bench's copy") from None
+    except json.JSONDecodeError as e:
+        raise BenchIntegrityError(f"{d / 'manifest.json'} is not valid JSON ({e.msg} at line {e.lineno}); "
+                                  "restore it from the bench's copy") from None
     if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT:
         raise BenchIntegrityError(f"{d / 'manifest.json'} is not a clawgym bench manifest (expected format {MANIFEST_FORMAT!r})")
     _check_manifest(manifest, d / "manifest.json")
+    return manifest
+
+# %% ../../nbs/80_bench_manifest.ipynb
+def load_bench(path) -> Bench: # a bench folder or its manifest.json
+    "Load a frozen bench, re-hashing every task; `BenchIntegrityError` names every task that changed, went missing or was added."
+    d = _bench_dir(path)
+    manifest = _load_manifest(d)
     order = [e["id"] for e in manifest["tasks"]]
     want = {e["id"]: e["hash"] for e in manifest["tasks"]}
     found, broken, added = {}, [], []
     src = d / "tasks.jsonl"
-    if not src.is_file(): raise BenchIntegrityError(f"bench {manifest['name']!r}: {src} is missing; the bench cannot run without its tasks", missing=order)
+    if not src.is_file():
+        raise BenchIntegrityError(f"bench {manifest['name']!r}: {src} is missing; the bench cannot run without its tasks", missing=order)
     lines = [l for l in src.read_text(encoding="utf-8").splitlines() if l.strip()]
     for i, line in enumerate(lines):
         try: t = Task.from_dict(json.loads(line), source=f"{src}:{i + 1}")
@@ -135,14 +147,17 @@ def load_bench(path) -> Bench: # a bench folder or its manifest.json
             continue
         if t.id not in want: added.append(t.id)
         found[t.id] = t
-    changed = sorted({tid for tid, t in found.items() if tid in want and t.content_hash() != want[tid]} | {b for b, _ in broken if b in want})
+    changed = sorted({tid for tid, t in found.items() if tid in want and t.content_hash() != want[tid]}
+                     | {b for b, _ in broken if b in want})
     missing = [tid for tid in order if tid not in found and tid not in changed]
     if changed or missing or added:
-        what = ([f"task {tid!r} changed (manifest sha256 {want[tid][:12]}…, now " +
-                 (found[tid].content_hash()[:12] + "…)" if tid in found else "unreadable: " + dict(broken)[tid] + ")") for tid in changed] +
-                [f"task {tid!r} is missing from tasks.jsonl" for tid in missing] + [f"task {tid!r} is in tasks.jsonl but not in the manifest" for tid in added])
+        now = lambda tid: found[tid].content_hash()[:12] + "…)" if tid in found else "unreadable: " + dict(broken)[tid] + ")"
+        what = ([f"task {tid!r} changed (manifest sha256 {want[tid][:12]}…, now " + now(tid) for tid in changed]
+                + [f"task {tid!r} is missing from tasks.jsonl" for tid in missing]
+                + [f"task {tid!r} is in tasks.jsonl but not in the manifest" for tid in added])
         raise BenchIntegrityError(f"bench {manifest['name']!r} at {d} does not match its manifest: " + "; ".join(what) +
-                                  ". A bench is frozen: restore its files (e.g. `git checkout`) or build a new bench.", changed, missing, added)
+                                  ". A bench is frozen: restore its files (e.g. `git checkout`) or build a new bench.",
+                                  changed, missing, added)
     return Bench(d, manifest, [found[tid] for tid in order])
 
 # %% ../../nbs/80_bench_manifest.ipynb
@@ -154,9 +169,11 @@ def freeze_bench(tasks:list[Task], # the bench's tasks, in the order it keeps th
                  **fields) -> Bench: # more manifest fields: seed, samples, thresholds, pool, policies, ...
     "Freeze `tasks` in `out`: `tasks.jsonl` and a manifest with every task's sha256; returns the loaded Bench."
     out = Path(out)
-    if is_bench(out) and not overwrite: raise FileExistsError(f"{out} already holds a frozen bench; pass overwrite=True (--overwrite) to rebuild it")
+    if is_bench(out) and not overwrite:
+        raise FileExistsError(f"{out} already holds a frozen bench; pass overwrite=True (--overwrite) to rebuild it")
     ids = [t.id for t in tasks]
-    if len(set(ids)) != len(ids): raise ValueError(f"a bench holds each task once; repeated: {sorted({i for i in ids if ids.count(i) > 1})[:5]}")
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"a bench holds each task once; repeated: {sorted({i for i in ids if ids.count(i) > 1})[:5]}")
     ents = []
     for t in tasks:
         declared = declared_difficulty(t)

@@ -15,7 +15,8 @@ from ..run.rollout import load_run
 from ..core import write_json, write_text
 
 # %% auto 0
-__all__ = ['bench_report']
+__all__ = ['NO_TOKENS', 'PLOTS', 'style_axes', 'has_tokens', 'score_by_category_figure', 'pass_vs_difficulty_figure',
+           'tokens_vs_score_figure', 'bench_report']
 
 # %% ../../nbs/86_bench_report.ipynb
 def _fmt(v, ci=None) -> str:
@@ -24,7 +25,8 @@ def _fmt(v, ci=None) -> str:
     return s + (f" [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else "")
 
 def _md_table(header:list[str], rows:list[list]) -> str:
-    return "\n".join(["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] + ["| " + " | ".join(map(str, r)) + " |" for r in rows]) + "\n"
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] + ["| " + " | ".join(map(str, r)) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
 
 def _labels(runs:list, names:list|None) -> list[str]:
     if names:
@@ -33,10 +35,28 @@ def _labels(runs:list, names:list|None) -> list[str]:
     base = [Path(r).name for r in runs]
     return base if len(set(base)) == len(base) else [f"{i + 1}:{b}" for i, b in enumerate(base)]
 
-def _plots(out:Path, labels:list[str], metrics:list[dict], episodes) -> list[str]:
-    "Write the three PNG plots; returns their file names."
+# %% ../../nbs/86_bench_report.ipynb
+NO_TOKENS = "No episode used tokens (token counts are all zero or missing, as for scripted policies): no tokens-vs-score plot."
+
+def style_axes(ax, title:str, xlabel:str, ylabel:str):
+    "Give `ax` a title and axis labels, and its legend (when it has labelled artists) outside the axes, clear of the data."
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if ax.get_legend_handles_labels()[1]: ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0)
+    return ax
+
+def has_tokens(episodes) -> bool: # a frame with tokens_in and tokens_out columns (episodes.parquet)
+    "Whether any episode used tokens; zero, null or missing token counts are none."
+    if episodes is None or not {"tokens_in", "tokens_out"} <= set(episodes.columns): return False
+    return bool((episodes["tokens_in"].fill_null(0) + episodes["tokens_out"].fill_null(0)).sum() > 0)
+
+# %% ../../nbs/86_bench_report.ipynb
+def score_by_category_figure(labels:list[str], # a label per run
+                             metrics:list[dict]): # bench_metrics of each run
+    "Mean score per category, a bar per run, with bootstrap 95% intervals."
     from matplotlib.figure import Figure
-    files, width = [], 0.8 / len(labels)
+    width = 0.8 / len(labels)
     cats = sorted({c for m in metrics for c in m["by_category"]})
     fig = Figure(figsize=(max(6, 1.2 * len(cats) + 2), 4))
     ax = fig.subplots()
@@ -47,38 +67,48 @@ def _plots(out:Path, labels:list[str], metrics:list[dict], episodes) -> list[str
         ax.bar(np.arange(len(cats)) + i * width, ys, width, yerr=err, capsize=3, label=lab)
     ax.set_xticks(np.arange(len(cats)) + width * (len(labels) - 1) / 2, cats, rotation=20)
     ax.set_ylim(0, 1.05)
-    ax.set_ylabel("mean score (95% CI)")
-    ax.set_title("Score by category")
-    ax.legend(fontsize=8)
+    style_axes(ax, "Score by category", "category", "mean score (95% CI)")
     fig.tight_layout()
-    fig.savefig(out / "score_by_category.png", dpi=100)
-    files.append("score_by_category.png")
+    return fig
+
+def pass_vs_difficulty_figure(labels:list[str], metrics:list[dict]):
+    "pass@1 per difficulty bin, a line per run."
+    from matplotlib.figure import Figure
     fig = Figure(figsize=(6, 4))
     ax = fig.subplots()
     for lab, m in zip(labels, metrics):
         bins = list(m["by_difficulty"])
         ax.plot(bins, [m["by_difficulty"][b]["pass@1"] or 0 for b in bins], marker="o", label=lab)
     ax.set_ylim(-0.02, 1.02)
-    ax.set_xlabel("difficulty")
-    ax.set_ylabel("pass@1")
-    ax.set_title("Pass rate by difficulty")
-    ax.legend(fontsize=8)
+    style_axes(ax, "Pass rate by difficulty", "difficulty", "pass@1")
     fig.tight_layout()
-    fig.savefig(out / "pass_vs_difficulty.png", dpi=100)
-    files.append("pass_vs_difficulty.png")
+    return fig
+
+# %% ../../nbs/86_bench_report.ipynb
+def tokens_vs_score_figure(labels:list[str], # the runs to plot
+                           episodes): # episodes.parquet as a frame: run, tokens_in, tokens_out, score
+    "Tokens against score, a point per episode; without any tokens spent, a figure with no axes that says so."
+    from matplotlib.figure import Figure
+    if not has_tokens(episodes):
+        fig = Figure(figsize=(6, 0.8))
+        fig.text(0.5, 0.5, NO_TOKENS, ha="center", va="center", wrap=True)
+        return fig
     fig = Figure(figsize=(6, 4))
     ax = fig.subplots()
     for lab in labels:
         e = episodes.filter(episodes["run"] == lab)
         ax.scatter((e["tokens_in"] + e["tokens_out"]).to_list(), e["score"].to_list(), s=12, alpha=0.6, label=lab)
-    ax.set_xlabel("tokens (in + out) per episode")
-    ax.set_ylabel("score")
-    ax.set_title("Tokens vs score")
-    ax.legend(fontsize=8)
+    style_axes(ax, "Tokens vs score", "tokens (in + out) per episode", "score")
     fig.tight_layout()
-    fig.savefig(out / "tokens_vs_score.png", dpi=100)
-    files.append("tokens_vs_score.png")
-    return files
+    return fig
+
+PLOTS = ("score_by_category.png", "pass_vs_difficulty.png", "tokens_vs_score.png")
+
+def _plots(out:Path, labels:list[str], metrics:list[dict], episodes) -> list[str]:
+    "Write the three PNG plots; returns their file names."
+    figs = (score_by_category_figure(labels, metrics), pass_vs_difficulty_figure(labels, metrics), tokens_vs_score_figure(labels, episodes))
+    for name, fig in zip(PLOTS, figs): fig.savefig(out / name, dpi=100)
+    return list(PLOTS)
 
 # %% ../../nbs/86_bench_report.ipynb
 def _episodes_frame(labels:list[str], runs:list, indexes:list[dict], threshold:float):
@@ -95,16 +125,76 @@ def _episodes_frame(labels:list[str], runs:list, indexes:list[dict], threshold:f
             if info is None: continue
             r = trajectory_row(t)
             r.update(run=lab, category=info["category"], difficulty=info["declared_difficulty"], difficulty_bin=info["difficulty_bin"],
-                     calibrated_difficulty=float(info["difficulty"]), passed=bool(t.score and t.score.ok and t.score.value >= threshold),
+                     calibrated_difficulty=float(info["difficulty"]),
+                     passed=bool(t.score and t.score.ok and t.score.value >= threshold),
                      failure_mode=failure_mode(t, info, threshold))
             rows.append(r)
     return pl.DataFrame(rows, schema=schema)
 
 def _side_by_side(labels, groups:list[dict], what:str) -> str:
     keys = sorted({g for m in groups for g in m}, key=bin_order)
-    rows = [[g] + [_fmt(m.get(g, {}).get("mean_score")) + " / " + _fmt(m.get(g, {}).get("pass@1")) + f" (n={m.get(g, {}).get('tasks', 0)})"
-                   for m in groups] for g in keys]
+    cell = lambda g: _fmt(g.get("mean_score")) + " / " + _fmt(g.get("pass@1")) + f" (n={g.get('tasks', 0)})"
+    rows = [[k] + [cell(m.get(k, {})) for m in groups] for k in keys]
     return f"\n## By {what}\n\nmean score / pass@1 (tasks)\n\n" + _md_table([what] + labels, rows)
+
+# %% ../../nbs/86_bench_report.ipynb
+def _overview(labels:list[str], metrics:list[dict], threshold:float, n_boot:int, seed:int) -> list[str]:
+    "The report's header, the table of runs, the tasks left out and the overall metrics."
+    ks = sorted({int(k[5:]) for m in metrics for k in m["overall"] if k.startswith("pass@") and k[5:].isdigit()})
+    md = ["# Benchmark report\n",
+          f"Pass threshold {threshold:g}; 95% bootstrap intervals over tasks ({n_boot} resamples, seed {seed}); "
+          "errors are counted and kept out of score means; checker failures are episodes a failing task grader scored 0.0, as the "
+          "task's upstream runner scores them (foreign formats); pass^k = C(c,k)/C(n,k) per task (all k samples pass).\n"]
+    runs = [[lab, ", ".join(m["policy"]), m["bench"].get("name", "?"), str(m["bench"].get("active_sha256", "?"))[:12],
+             m["overall"]["tasks_scored"], m["overall"]["episodes"], sum(m["overall"]["errors"].values()),
+             m["overall"]["checker_failures"], len(m["bench"].get("skipped", []))] for lab, m in zip(labels, metrics)]
+    md.append(_md_table(["run", "policy", "bench", "tasks sha256", "tasks", "episodes", "errors", "checker failures",
+                         "tasks left out"], runs))
+    left_out = [(lab, s) for lab, m in zip(labels, metrics) for s in m["bench"].get("skipped", [])]
+    if left_out:
+        md.append("\n## Tasks left out (they do not load)\n\n"
+                  + _md_table(["run", "task file", "reason"], [[lab, s["source"], s["reason"][:200]] for lab, s in left_out]))
+    if len({m["bench"].get("active_sha256") for m in metrics}) > 1:
+        md.append("\n**Warning: these runs are not on the same tasks; comparisons use the tasks they share.**\n")
+    scores = ["mean_score", "pass@1", "pass@1>0.5"] + [f"pass@{k}" for k in ks if k > 1] + [f"pass^{k}" for k in ks if k > 1]
+    costs = ("tokens_in", "tokens_out", "tokens_total", "turns", "tool_calls", "wall_s", "wall_s_total")
+    rows = ([[k] + [_fmt(m["overall"].get(k), m["overall"].get(k + "_ci")) for m in metrics] for k in scores]
+            + [[k] + [_fmt(m["overall"][k]) for m in metrics] for k in costs])
+    md.append("\n## Overall\n\n" + _md_table(["metric"] + labels, rows))
+    return md
+
+# %% ../../nbs/86_bench_report.ipynb
+def _breakdowns(labels:list[str], metrics:list[dict]) -> list[str]:
+    "The sections by category and difficulty, tool calls, failure modes and stop reasons."
+    md = [_side_by_side(labels, [m["by_category"] for m in metrics], "category"),
+          _side_by_side(labels, [m["by_difficulty"] for m in metrics], "difficulty")]
+    count = lambda keys, get: [[k] + [get(m).get(k, 0) for m in metrics] for k in keys]
+    tools = sorted({k for m in metrics for k in m["overall"]["tool_calls_by_tool"]})
+    if tools:
+        md.append("\n## Tool calls\n\n" + _md_table(["tool"] + labels, count(tools, lambda m: m["overall"]["tool_calls_by_tool"])))
+    modes = sorted({k for m in metrics for k in m["failure_modes"]})
+    if modes:
+        md.append("\n## Failure modes (first failing sub-check)\n\n"
+                  + _md_table(["mode"] + labels, count(modes, lambda m: m["failure_modes"])))
+    stops = sorted({k for m in metrics for k in m["overall"]["stop_reasons"]})
+    md.append("\n## Stop reasons\n\n" + _md_table(["stop reason"] + labels, count(stops, lambda m: m["overall"]["stop_reasons"])))
+    return md
+
+def _comparisons(labels:list[str], metrics:list[dict], n_boot:int, seed:int, top:int) -> tuple[dict, list[str]]:
+    "Each pair of runs compared (paired_compare), with a section per pair listing the tasks that differ most."
+    comparisons, md, by_id = {}, [], [{r["task_id"]: r["mean_score"] for r in m["per_task"]} for m in metrics]
+    for i in range(len(metrics)):
+        for j in range(i + 1, len(metrics)):
+            c = paired_compare(metrics[i], metrics[j], n_boot, seed)
+            comparisons[f"{labels[j]} vs {labels[i]}"] = c
+            md.append(f"\n## {labels[j]} vs {labels[i]}\n\n{c['tasks']} shared tasks: {labels[j]} wins {c['wins']}, "
+                      f"loses {c['losses']}, ties {c['ties']}. Mean per-task score difference "
+                      f"{_fmt(c['mean_diff'], c['mean_diff_ci'])} (paired bootstrap 95% CI); sign test p = {c['sign_test_p']:.4g}.\n")
+            worst = sorted((d for d in c["diffs"].items() if d[1]), key=lambda d: (-abs(d[1]), d[0]))[:top]
+            if worst:
+                md.append("\n" + _md_table(["task", labels[i], labels[j], "difference"],
+                                           [[t, _fmt(by_id[i][t]), _fmt(by_id[j][t]), f"{d:+.3f}"] for t, d in worst]))
+    return comparisons, md
 
 # %% ../../nbs/86_bench_report.ipynb
 def bench_report(runs:list, # run folders made by run_bench
@@ -122,41 +212,11 @@ def bench_report(runs:list, # run folders made by run_bench
     episodes = _episodes_frame(labels, runs, indexes, threshold)
     episodes.write_parquet(out / "episodes.parquet")
     files = _plots(out, labels, metrics, episodes)
-    ks = sorted({int(k[5:]) for m in metrics for k in m["overall"] if k.startswith("pass@") and k[5:].isdigit()})
-    md = ["# Benchmark report\n", f"Pass threshold {threshold:g}; 95% bootstrap intervals over tasks ({n_boot} resamples, seed {seed}); "
-          "errors are counted and kept out of score means; checker failures are episodes a failing task grader scored 0.0, as the "
-          "task's upstream runner scores them (foreign formats); pass^k = C(c,k)/C(n,k) per task (all k samples pass).\n"]
-    md.append(_md_table(["run", "policy", "bench", "tasks sha256", "tasks", "episodes", "errors", "checker failures", "tasks left out"],
-                        [[lab, ", ".join(m["policy"]), m["bench"].get("name", "?"), str(m["bench"].get("active_sha256", "?"))[:12],
-                          m["overall"]["tasks_scored"], m["overall"]["episodes"], sum(m["overall"]["errors"].values()),
-                          m["overall"]["checker_failures"], len(m["bench"].get("skipped", []))] for lab, m in zip(labels, metrics)]))
-    left_out = [(lab, s) for lab, m in zip(labels, metrics) for s in m["bench"].get("skipped", [])]
-    if left_out: md.append("\n## Tasks left out (they do not load)\n\n" + _md_table(["run", "task file", "reason"],
-                                                                                   [[lab, s["source"], s["reason"][:200]] for lab, s in left_out]))
-    if len({m["bench"].get("active_sha256") for m in metrics}) > 1: md.append("\n**Warning: these runs are not on the same tasks; comparisons use the tasks they share.**\n")
-    md.append("\n## Overall\n\n" + _md_table(["metric"] + labels, [[k] + [_fmt(m["overall"].get(k), m["overall"].get(k + "_ci")) for m in metrics]
-        for k in ["mean_score", "pass@1", "pass@1>0.5"] + [f"pass@{k}" for k in ks if k > 1] + [f"pass^{k}" for k in ks if k > 1]]
-        + [[k] + [_fmt(m["overall"][k]) for m in metrics] for k in ("tokens_in", "tokens_out", "tokens_total", "turns", "tool_calls", "wall_s", "wall_s_total")]))
-    md.append(_side_by_side(labels, [m["by_category"] for m in metrics], "category"))
-    md.append(_side_by_side(labels, [m["by_difficulty"] for m in metrics], "difficulty"))
-    tools = sorted({k for m in metrics for k in m["overall"]["tool_calls_by_tool"]})
-    if tools: md.append("\n## Tool calls\n\n" + _md_table(["tool"] + labels, [[k] + [m["overall"]["tool_calls_by_tool"].get(k, 0) for m in metrics] for k in tools]))
-    modes = sorted({k for m in metrics for k in m["failure_modes"]})
-    if modes: md.append("\n## Failure modes (first failing sub-check)\n\n" + _md_table(["mode"] + labels, [[k] + [m["failure_modes"].get(k, 0) for m in metrics] for k in modes]))
-    stops = sorted({k for m in metrics for k in m["overall"]["stop_reasons"]})
-    md.append("\n## Stop reasons\n\n" + _md_table(["stop reason"] + labels, [[k] + [m["overall"]["stop_reasons"].get(k, 0) for m in metrics] for k in stops]))
-    comparisons, by_id = {}, [{r["task_id"]: r["mean_score"] for r in m["per_task"]} for m in metrics]
-    for i in range(len(runs)):
-        for j in range(i + 1, len(runs)):
-            c = paired_compare(metrics[i], metrics[j], n_boot, seed)
-            comparisons[f"{labels[j]} vs {labels[i]}"] = c
-            md.append(f"\n## {labels[j]} vs {labels[i]}\n\n{c['tasks']} shared tasks: {labels[j]} wins {c['wins']}, loses {c['losses']}, "
-                      f"ties {c['ties']}. Mean per-task score difference {_fmt(c['mean_diff'], c['mean_diff_ci'])} (paired bootstrap 95% CI); "
-                      f"sign test p = {c['sign_test_p']:.4g}.\n")
-            worst = sorted((d for d in c["diffs"].items() if d[1]), key=lambda d: (-abs(d[1]), d[0]))[:top]
-            if worst: md.append("\n" + _md_table(["task", labels[i], labels[j], "difference"],
-                                                 [[t, _fmt(by_id[i][t]), _fmt(by_id[j][t]), f"{d:+.3f}"] for t, d in worst]))
-    md.append("\n## Plots\n\n" + "\n".join(f"![{f[:-4]}]({f})" for f in files) + "\n")
+    comparisons, pairs = _comparisons(labels, metrics, n_boot, seed, top)
+    shown = [f"![{f[:-4]}]({f})" for f in files if f != "tokens_vs_score.png" or has_tokens(episodes)]
+    md = _overview(labels, metrics, threshold, n_boot, seed) + _breakdowns(labels, metrics) + pairs
+    md.append("\n## Plots\n\n" + "\n".join(shown + ([] if has_tokens(episodes) else [f"\n{NO_TOKENS}"])) + "\n")
     write_text(out / "report.md", "\n".join(md))
     write_json(out / "metrics.json", {"runs": dict(zip(labels, metrics)), "comparisons": comparisons})
-    return {"metrics": dict(zip(labels, metrics)), "comparisons": comparisons, "files": ["report.md", "metrics.json", "episodes.parquet"] + files}
+    return {"metrics": dict(zip(labels, metrics)), "comparisons": comparisons,
+            "files": ["report.md", "metrics.json", "episodes.parquet"] + files}

@@ -30,8 +30,10 @@ def task_index(tasks:list[Task], entries:dict|None=None) -> dict:
                      "reward": t.reward_command is not None, "rubric": [r.name for r in t.rubric]}
     return out
 
-def resolve_bench(path, skip_broken:bool=False) -> tuple[list[Task], dict, dict, str]: # skip_broken: run the tasks that load
-    "(tasks, identity, task index, tasks path for rescoring) of a bench folder or any task path; `identity['skipped']` lists tasks left out."
+# %% ../../nbs/84_bench_run.ipynb
+def resolve_bench(path, # a bench folder or any task path load_tasks reads
+                  skip_broken:bool=False) -> tuple[list[Task], dict, dict, str]: # run the tasks that load
+    "(tasks, identity, task index, tasks path for rescoring) of a bench or task path; `identity['skipped']` lists tasks left out."
     if is_bench(path):
         b = load_bench(path)
         return b.active, b.identity(), task_index(b.active, b.entries), str(b.path / "tasks.jsonl")
@@ -47,6 +49,7 @@ def resolve_bench(path, skip_broken:bool=False) -> tuple[list[Task], dict, dict,
     ident["active_sha256"] = ident["tasks_sha256"]
     return ts.tasks, ident, task_index(ts.tasks), str(p.resolve())
 
+# %% ../../nbs/84_bench_run.ipynb
 def run_bench(bench, # a bench folder, or any task path load_tasks reads (ClawGym dirs, PinchBench files, JSONL)
               policy, # policy spec or Policy
               out, # the run folder
@@ -54,7 +57,7 @@ def run_bench(bench, # a bench folder, or any task path load_tasks reads (ClawGy
               progress:bool=True, executor:str="process", concurrency:int=8,
               skip_broken:bool=False, # run the tasks that load; the others, with reasons, go into summary.json and the report
               harness:str="compact", # compact | openclaw: the prompt and tools the agent sees
-              strict_checkers:bool|None=None) -> dict: # a failing grader is an error, not 0.0 (dataset QA); None: strict for native tasks
+              strict_checkers:bool|None=None) -> dict: # a failing grader is an error, not 0.0 (QA); None: strict for native tasks
     "Run `policy` on a bench (its active tasks) or a task folder; records the bench in `out/bench.json`; returns the run summary."
     tasks, ident, index, tasks_path = resolve_bench(bench, skip_broken)
     out = Path(out)

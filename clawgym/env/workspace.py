@@ -6,27 +6,27 @@
 from __future__ import annotations
 
 import difflib
-import gzip
 import hashlib
-import io
 import os
 import re
-import shutil
 import stat
-import tarfile
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
-from ..core import MOUNT, FileSpec, Task, TaskFormatError, WorkspaceSpec, check_relpath
+from ..core import MOUNT, FileSpec, Task, TaskFormatError, WorkspaceSpec
+from .archive import (ARCHIVE_CAP, ARCHIVE_DIR, TRUNCATED_MARKER, archive_name, archive_path, archive_workspace,
+                                 extract_archive)
+
+_all_ = ["ARCHIVE_CAP", "TRUNCATED_MARKER", "ARCHIVE_DIR", "archive_name", "archive_path", "archive_workspace",
+         "extract_archive"]  # moved to clawgym.env.archive, still exported from here
 
 # %% auto 0
-__all__ = ['DEFAULT_MEMORY_MD', 'SEED_FILES', 'BOOTSTRAP_MD', 'ARCHIVE_CAP', 'TRUNCATED_MARKER', 'ARCHIVE_DIR',
-           'default_agents_md', 'default_user_md', 'default_skill_md', 'workspace_files', 'materialize',
-           'seed_bootstrap', 'read_workspace', 'scaffold', 'FileState', 'Snapshot', 'snapshot', 'WorkspaceDiff', 'diff',
-           'diff_dirs', 'archive_name', 'archive_path', 'archive_workspace', 'extract_archive']
+__all__ = ['DEFAULT_MEMORY_MD', 'SEED_FILES', 'BOOTSTRAP_MD', 'default_agents_md', 'default_user_md', 'default_skill_md',
+           'workspace_files', 'materialize', 'seed_bootstrap', 'read_workspace', 'scaffold', 'FileState', 'Snapshot',
+           'snapshot', 'WorkspaceDiff', 'diff', 'diff_dirs', 'ARCHIVE_CAP', 'TRUNCATED_MARKER', 'ARCHIVE_DIR',
+           'archive_name', 'archive_path', 'archive_workspace', 'extract_archive']
 
 # %% ../../nbs/10_env_workspace.ipynb
 def default_agents_md(skills:list[str]=()) -> str:  # skill folder names to list under `skills/`
@@ -205,7 +205,9 @@ def seed_bootstrap(dest) -> list[str]: # a workspace folder
     for name, text in [*SEED_FILES.items(), *([("BOOTSTRAP.md", BOOTSTRAP_MD)] if new else [])]:
         try: fd = os.open(dest / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
         except FileExistsError: continue  # a file, folder or link of that name is the workspace's own
-        try: os.write(fd, text.encode()); os.fchmod(fd, 0o644)
+        try:
+            os.write(fd, text.encode())
+            os.fchmod(fd, 0o644)
         finally: os.close(fd)
         written.append(name)
     return written
@@ -341,6 +343,7 @@ class WorkspaceDiff:
         diffs = "\n\n".join(f"```diff\n{d.rstrip()}\n```" for d in self.text_diffs.values())
         return "\n\n".join(x for x in [f"**{self._head()}**", items, diffs] if x)
 
+# %% ../../nbs/10_env_workspace.ipynb
 def diff(before:Snapshot, # the earlier state
          after:Snapshot, # the later state
          max_diff_lines:int=200, # per file; longer diffs are cut with a note
@@ -352,147 +355,12 @@ def diff(before:Snapshot, # the earlier state
     modified = [p for p in common if (b[p].sha256, b[p].kind, b[p].link_target) != (a[p].sha256, a[p].kind, a[p].link_target)]
     return WorkspaceDiff(
         added=sorted(set(a) - set(b)), modified=modified, deleted=sorted(set(b) - set(a)),
+        # a link's own mode means nothing on Linux
         mode_changes={p: (b[p].mode, a[p].mode) for p in common
-                      if b[p].mode != a[p].mode and b[p].kind == a[p].kind and not a[p].is_link},  # a link's own mode means nothing on Linux
+                      if b[p].mode != a[p].mode and b[p].kind == a[p].kind and not a[p].is_link},
         text_diffs={p: _unified(p, b[p].text, a[p].text, max_diff_lines) for p in modified
                     if b[p].text is not None and a[p].text is not None})
 
 def diff_dirs(a, b, max_diff_lines:int=200) -> WorkspaceDiff:  # folder `a` is the earlier state, `b` the later
     "The diff between two folders as they are now."
     return diff(snapshot(a), snapshot(b), max_diff_lines)
-
-# %% ../../nbs/10_env_workspace.ipynb
-ARCHIVE_CAP = 5 * 2**20  # bytes of file content an archive keeps; past it, files are left out and the marker lists them
-TRUNCATED_MARKER = ".clawgym_archive_truncated"
-
-def archive_name(task_id:str, policy:str, sample:int) -> str:
-    "The archive's file name for episode (task, policy, sample): `<task_id>__<policy-slug>__<sample>.tar.gz`."
-    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", policy).strip("-.")[:48] or "policy"
-    if slug != policy: slug += f"-{zlib.crc32(policy.encode()):08x}"  # two specs that clean to one slug must not share a file
-    return f"{task_id}__{slug}__{sample}.tar.gz"
-
-ARCHIVE_DIR = "workspaces"  # the folder of a run that holds its archives
-
-def archive_path(run_dir, # the run folder
-                 rel:str) -> Path: # a trajectory's `archive` field
-    "The archive a trajectory names, inside `run_dir`; a name that is not `workspaces/<file>.tar.gz` (`..`, absolute, a link) is refused."
-    if not isinstance(rel, str) or not re.fullmatch(rf"{ARCHIVE_DIR}/[A-Za-z0-9_.-]+\.tar\.gz", rel) or ".." in rel.split("/"):
-        raise ValueError(f"archive {rel!r} is not a file name under {ARCHIVE_DIR}/ of the run; the trajectory record is corrupt or crafted")
-    p = Path(run_dir) / rel
-    if p.is_symlink() or (p.parent.is_symlink()): raise ValueError(f"archive {p} is reached through a link; refusing to read it")
-    return p
-
-def _entries(root:Path, rel:str=""):
-    "(relative path, lstat) of everything under `root`, folders included, links not followed."
-    with os.scandir(root / rel if rel else root) as it: found = list(it)
-    for e in found:
-        p = f"{rel}/{e.name}" if rel else e.name
-        st = e.stat(follow_symlinks=False)
-        yield p, st
-        if stat.S_ISDIR(st.st_mode): yield from _entries(root, p)
-
-def _member(name:str, st, kind) -> tarfile.TarInfo:
-    ti = tarfile.TarInfo(name)
-    ti.type, ti.mode, ti.mtime, ti.uid, ti.gid, ti.uname, ti.gname = kind, stat.S_IMODE(st.st_mode), 0, 0, 0, "", ""
-    return ti
-
-def archive_workspace(workspace, # the folder to archive
-                      dest, # the .tar.gz file to write
-                      max_bytes:int=ARCHIVE_CAP) -> list[str]: # file content kept, in bytes
-    "Write `workspace` to `dest` as a deterministic, size-capped .tar.gz; returns the paths left out (empty when complete)."
-    root, dest = Path(workspace), Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    entries = sorted(_entries(root), key=lambda x: x[0])
-    left_out, total, full = [], 0, False
-    tmp = dest.with_name(dest.name + ".part")  # written aside and renamed: a crash never leaves half an archive under the real name
-    with open(tmp, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6) as gz, \
-         tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        tar.addfile(_member("workspace", root.stat(), tarfile.DIRTYPE))
-        for rel, st in entries:
-            name = f"workspace/{rel}"
-            if stat.S_ISDIR(st.st_mode): tar.addfile(_member(name, st, tarfile.DIRTYPE))
-            elif stat.S_ISLNK(st.st_mode):
-                ti = _member(name, st, tarfile.SYMTYPE)
-                ti.linkname = os.readlink(root / rel)
-                tar.addfile(ti)
-            elif not stat.S_ISREG(st.st_mode): left_out.append(f"{rel}\t{st.st_size}\tnot a regular file")
-            elif full or total + st.st_size > max_bytes:
-                full = True
-                left_out.append(f"{rel}\t{st.st_size}\tover the {max_bytes}-byte cap")
-            else:
-                ti = _member(name, st, tarfile.REGTYPE)
-                ti.size = st.st_size
-                with open(root / rel, "rb") as f: tar.addfile(ti, f)
-                total += st.st_size
-        if left_out:
-            note = (f"This archive is incomplete: {len(left_out)} entries of the workspace were left out (path, bytes, why).\n"
-                    + "\n".join(left_out) + "\n").encode()
-            ti = tarfile.TarInfo(TRUNCATED_MARKER)
-            ti.size, ti.mode, ti.mtime = len(note), 0o644, 0
-            tar.addfile(ti, io.BytesIO(note))
-    os.replace(tmp, dest)
-    return [l.split("\t", 1)[0] for l in left_out]
-
-_NOFOLLOW_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-
-def _walk_dirs(top:int, parts:list[str], where:str) -> int:
-    "An fd of the folder `parts` below the folder fd `top`, opened one component at a time without following any link."
-    fd = os.dup(top)
-    try:
-        for part in parts:
-            try: nxt = os.open(part, _NOFOLLOW_DIR, dir_fd=fd)
-            except FileNotFoundError:
-                os.mkdir(part, 0o700, dir_fd=fd)
-                nxt = os.open(part, _NOFOLLOW_DIR, dir_fd=fd)
-            except (NotADirectoryError, OSError) as e:
-                raise ValueError(f"{where}: {'/'.join(parts)} goes through {part!r}, which is not a folder (a link or a file): {e.strerror}") from None
-            os.close(fd)
-            fd = nxt
-        return fd
-    except BaseException:
-        os.close(fd)
-        raise
-
-def extract_archive(archive, # a .tar.gz written by `archive_workspace`
-                    dest) -> list[str]: # the folder to fill (created; must be empty or absent)
-    "Restore an archived workspace into `dest`; returns the marker's lines for what was left out (empty when complete)."
-    archive, dest = Path(archive), Path(dest)
-    if not archive.is_file(): raise FileNotFoundError(f"workspace archive {archive} does not exist")
-    dest.mkdir(parents=True, exist_ok=True)
-    if any(dest.iterdir()): raise FileExistsError(f"{dest} is not empty; extract an archive into a fresh folder")
-    # Every path is opened below `dest` through folder fds, one component at a time, never following a link, and every name
-    # is created fresh (O_EXCL): a link member followed by a file or folder of the same name cannot write or chmod through it.
-    top, left_out, dirs, seen = os.open(dest, _NOFOLLOW_DIR), [], [], set()
-    try:
-        with tarfile.open(archive, "r:gz") as tar:
-            for m in tar:
-                if m.name == TRUNCATED_MARKER:
-                    left_out = tar.extractfile(m).read().decode().splitlines()[1:]
-                    continue
-                if m.name == "workspace": continue
-                where = f"{archive}: member {m.name!r}"
-                if not m.name.startswith("workspace/"): raise ValueError(f"{where} is not under workspace/; not a clawgym workspace archive")
-                rel = check_relpath(m.name.removeprefix("workspace/").rstrip("/"))
-                if rel in seen: raise ValueError(f"{where} appears twice; an archive written by clawgym names each path once")
-                seen.add(rel)
-                *parents, name = rel.split("/")
-                pfd = _walk_dirs(top, parents, where)
-                try:
-                    if m.isdir():
-                        os.mkdir(name, 0o700, dir_fd=pfd)
-                        dirs.append((parents + [name], m.mode))
-                    elif m.issym(): os.symlink(m.linkname, name, dir_fd=pfd)
-                    elif m.isfile():
-                        fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=pfd)
-                        with os.fdopen(fd, "wb") as f:
-                            shutil.copyfileobj(tar.extractfile(m), f)
-                            os.fchmod(f.fileno(), stat.S_IMODE(m.mode))
-                    else: raise ValueError(f"{where} is neither a file, a folder nor a link")
-                except FileExistsError: raise ValueError(f"{where} names a path that already exists in the archive") from None
-                finally: os.close(pfd)
-        for parts, mode in reversed(dirs):  # last, deepest first: a read-only folder must not block the files inside it
-            fd = _walk_dirs(top, parts, str(archive))
-            try: os.fchmod(fd, stat.S_IMODE(mode))
-            finally: os.close(fd)
-    finally: os.close(top)
-    return left_out

@@ -1,1 +1,2 @@
-"""Grading: the check library, the stdlib-only grading core every exported task carries, and verification of an episode (checks, checker, judge)."""
+"""Grading: the check library, the stdlib-only grading core every exported task carries, and verification of an episode
+(checks, checker, judge)."""

@@ -32,6 +32,7 @@ class Request:
         "How many assistant turns came before this one."
         return sum(m.get("role") == "assistant" for m in self.messages)
 
+# %% ../../nbs/40_policies_base.ipynb
 @dataclass
 class Reply:
     "A policy's answer: text and/or tool calls, plus accounting."
@@ -47,6 +48,7 @@ class Reply:
         if self.tool_calls: m["tool_calls"] = [tc.to_openai() for tc in self.tool_calls]
         return m
 
+# %% ../../nbs/40_policies_base.ipynb
 class Policy:
     "Maps a batch of requests to replies. Subclasses set `name` and implement `generate`."
     name = "policy"
@@ -87,6 +89,7 @@ class OraclePolicy(_ScriptPolicy):
     name = "oracle"
     def calls_for(self, req): return req.task.reference
 
+# %% ../../nbs/40_policies_base.ipynb
 class ReplayPolicy(_ScriptPolicy):
     "Replays tool calls from a JSON file: a list for every task, or {task_id: list}."
     def __init__(self, path):
@@ -99,7 +102,9 @@ class ReplayPolicy(_ScriptPolicy):
         parse = lambda calls, where: [self._call(c, f"{where}[{i}]") for i, c in enumerate(self._list(calls, where))]
         if isinstance(data, list): self.common, self.by_task = parse(data, "calls"), None
         elif isinstance(data, dict): self.common, self.by_task = None, {k: parse(v, k) for k, v in data.items()}
-        else: raise ValueError(f"replay file {self.path} must hold a list of calls or an object task id -> list, got {type(data).__name__}")
+        else:
+            raise ValueError(f"replay file {self.path} must hold a list of calls or an object task id -> list, "
+                             f"got {type(data).__name__}")
 
     def _list(self, v, where):
         if not isinstance(v, list): raise ValueError(f"replay file {self.path}: {where} must be a list of tool calls")
@@ -126,17 +131,21 @@ class PolicyEntry:
 POLICIES: dict[str, PolicyEntry] = {
     "noop": PolicyEntry("clawgym.policies.base:NoopPolicy", "noop", "answers at once and does nothing: the floor every task scores 0 on"),
     "oracle": PolicyEntry("clawgym.policies.base:OraclePolicy", "oracle", "replays the task's reference solution: the ceiling"),
-    "replay": PolicyEntry("clawgym.policies.base:ReplayPolicy", "replay:FILE", "plays tool calls from a JSON file (a list, or task id -> list)"),
-    "cheat": PolicyEntry("clawgym.policies.cheat:CheatPolicy", "cheat[:copy]", "plays the reference, then spoils what it wrote (perturb, or copy an input): must score 0"),
+    "replay": PolicyEntry("clawgym.policies.base:ReplayPolicy", "replay:FILE",
+                          "plays tool calls from a JSON file (a list, or task id -> list)"),
+    "cheat": PolicyEntry("clawgym.policies.cheat:CheatPolicy", "cheat[:copy]",
+                         "plays the reference, then spoils what it wrote (perturb, or copy an input): must score 0"),
     "openai": PolicyEntry("clawgym.policies.llm:OpenAIPolicy", "openai:MODEL@BASE_URL", "a model behind an OpenAI-compatible endpoint"),
     "hf": PolicyEntry("clawgym.policies.llm:HFPolicy", "hf:NAME_OR_PATH", "a local transformers model (hf:smollm2 is the embedded one)"),
 }
 
+# %% ../../nbs/40_policies_base.ipynb
 def register_policy(prefix:str, # the spec's prefix, before ':'
                     target:str, # 'module:Class' with a `from_spec(arg)` classmethod
                     usage:str="", help:str=""):
     "Add your own policy prefix; the module is imported only when a spec uses it, so worker processes find it too."
-    if not re.fullmatch(r"[a-z][a-z0-9_-]*", prefix): raise ValueError(f"policy prefix {prefix!r} must be lower-case letters, digits, '_' or '-'")
+    if not re.fullmatch(r"[a-z][a-z0-9_-]*", prefix):
+        raise ValueError(f"policy prefix {prefix!r} must be lower-case letters, digits, '_' or '-'")
     if ":" not in target: raise ValueError(f"policy target {target!r} must be 'module:Class'")
     POLICIES[prefix] = PolicyEntry(target, usage or prefix, help)
 

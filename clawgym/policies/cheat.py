@@ -70,7 +70,8 @@ STRATEGIES = ("perturb", "copy")
 class CheatPolicy(Policy):
     "Plays the reference, then spoils every file it wrote: right names, wrong content. Reads nothing an agent could not see."
     def __init__(self, strategy:str="perturb"): # perturb: numbers moved, words rotated; copy: an input file copied
-        if strategy not in STRATEGIES: raise ValueError(f"unknown cheat strategy {strategy!r}; choose one of {list(STRATEGIES)} (e.g. 'cheat:copy')")
+        if strategy not in STRATEGIES:
+            raise ValueError(f"unknown cheat strategy {strategy!r}; choose one of {list(STRATEGIES)} (e.g. 'cheat:copy')")
         self.strategy = strategy
         self.name = "cheat" if strategy == "perturb" else f"cheat:{strategy}"
 

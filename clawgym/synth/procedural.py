@@ -41,6 +41,7 @@ class Draft:
     checker: str | None = None  # Python grade(transcript, workspace_path) source, for what declarative checks cannot say
     subcategory: str | None = None
 
+# %% ../../nbs/51_synth_procedural.ipynb
 @dataclass
 class Family:
     "A registered generator family."
@@ -53,6 +54,7 @@ class Family:
     version: str = "1"
     description: str = ""
 
+# %% ../../nbs/51_synth_procedural.ipynb
 FAMILIES: dict[str, Family] = {}
 
 def family(name:str, # unique snake_case name, also the task id prefix
@@ -62,7 +64,9 @@ def family(name:str, # unique snake_case name, also the task id prefix
            version:str="1"): # bump when the family's output changes
     "Decorator registering `fn(rng, persona) -> Draft` as a generator family."
     if category not in CATEGORIES: raise ValueError(f"family {name!r}: category {category!r} is not one of {sorted(CATEGORIES)}")
-    if subcategory not in TAXONOMY[category]: raise ValueError(f"family {name!r}: subcategory {subcategory!r} is not in the taxonomy of {category!r}: {sorted(TAXONOMY[category])}")
+    if subcategory not in TAXONOMY[category]:
+        raise ValueError(f"family {name!r}: subcategory {subcategory!r} is not in the taxonomy of {category!r}: "
+                         f"{sorted(TAXONOMY[category])}")
     bad = [op for op in operations if op not in OPERATIONS]
     if bad: raise ValueError(f"family {name!r}: unknown operations {bad}; known: {list(OPERATIONS)}")
     def deco(fn):
@@ -73,8 +77,10 @@ def family(name:str, # unique snake_case name, also the task id prefix
         return fn
     return deco
 
-FAMILY_MODULES = ("clawgym.synth.families.productivity", "clawgym.synth.families.systems", "clawgym.synth.families.analysis",
-                  "clawgym.synth.families.content", "clawgym.synth.families.planning", "clawgym.synth.families.software")  # one per category
+# %% ../../nbs/51_synth_procedural.ipynb
+FAMILY_MODULES = ("clawgym.synth.families.productivity", "clawgym.synth.families.systems",  # one per category
+                  "clawgym.synth.families.analysis", "clawgym.synth.families.content", "clawgym.synth.families.planning",
+                  "clawgym.synth.families.software")
 
 def load_families(modules=FAMILY_MODULES) -> dict[str, Family]: # modules whose import registers families (add your own)
     "Import the family modules so their families register; returns the registry."
@@ -86,6 +92,7 @@ def instance_rng(family_name:str, seed:int) -> random.Random:
     "The rng of one instance: a function of (family, seed) only."
     return random.Random(int.from_bytes(hashlib.sha256(f"{family_name}:{seed}".encode()).digest()[:8], "big"))
 
+# %% ../../nbs/51_synth_procedural.ipynb
 def make_task(family_name:str, seed:int, persona:Persona|None=None) -> Task:
     "Instance `seed` of family `family_name` as a complete Task; the persona is drawn from the library unless given."
     fam = FAMILIES.get(family_name) or load_families().get(family_name)
@@ -94,7 +101,8 @@ def make_task(family_name:str, seed:int, persona:Persona|None=None) -> Task:
     lib = personas()
     persona = persona or lib[rng.randrange(len(lib))]
     d = fam.fn(rng, persona)
-    files = [FileSpec.from_bytes(p, c if isinstance(c, bytes) else c.encode("utf-8"), d.modes.get(p, 0o644)) for p, c in d.files.items()]
+    files = [FileSpec.from_bytes(p, c if isinstance(c, bytes) else c.encode("utf-8"), d.modes.get(p, 0o644))
+             for p, c in d.files.items()]
     hard = any(c.hard for c in d.checks)
     agg = d.aggregation or Aggregation(mode="weighted" if d.rubric else "code_only", gate=hard)
     return Task(
@@ -132,6 +140,7 @@ def people(rng:random.Random, n:int) -> list[str]:
         if p not in out: out.append(p)
     return out
 
+# %% ../../nbs/51_synth_procedural.ipynb
 def day(rng:random.Random, start:str="2026-01-01", span:int=365) -> date:
     "A date within `span` days after `start`."
     return date.fromisoformat(start) + timedelta(days=rng.randrange(span))
@@ -152,6 +161,7 @@ def ident(rng:random.Random, prefix:str="", k:int=6) -> str:
     "An id like 'INV-4F2K9Q'."
     return prefix + "".join(rng.choice(string.ascii_uppercase + string.digits) for _ in range(k))
 
+# %% ../../nbs/51_synth_procedural.ipynb
 def csv_text(header:list, rows:list) -> str:
     "CSV text with a header; cells containing commas or quotes are quoted."
     q = lambda v: f'"{str(v).replace(chr(34), chr(34) * 2)}"' if any(c in str(v) for c in ',"\n') else str(v)
