@@ -339,7 +339,8 @@ def _run_parsers(sub):
     e.add_argument("run", help="run folder (made by `clawgym run`) or its trajectories.jsonl")
     e.add_argument("--out", default=None, help="output file (required for sft; parquet default: RUN/trajectories.parquet)")
     e.add_argument("--min-score", type=float, default=1.0, help="sft: keep scored episodes at or above this score")
-    e.add_argument("--tools-profile", default="full", help="sft: the tool profile the agent had (minimal, coding, full)")
+    e.add_argument("--tools-profile", default=None,
+                   help="sft: the tool profile whose schemas each line carries (minimal, coding, full, openclaw); default: the run's own")
     e.add_argument("--args-dict", action="store_true", help="sft: tool-call arguments as objects (many HF chat templates) not JSON strings")
     e.add_argument("--tasks", default=None, help="parquet: the task set, to add category and difficulty columns")
     e.set_defaults(fn=_cmd_export)

@@ -14,7 +14,7 @@ from clawgym.run.episode import Episode, run_episode
 from clawgym.core import MOUNT, Check, FileSpec, Task, TaskMeta, ToolCall, WorkspaceSpec
 from clawgym.env.harness import (FILE_CAP, IDENTITY, PROMPT_ORDER, TOTAL_CAP, bootstrap_files, check_harness,
                              openclaw_system_prompt)
-from clawgym.run.rollout import run_tasks
+from clawgym.run.rollout import export_sft, run_tasks
 from clawgym.env.sandbox import MAX_JOBS, Limits, Sandbox, bwrap_status
 from clawgym.env.tools import OPENCLAW_TOOLS, PROFILES, TOOLS, ToolRunner, tool_schemas
 from clawgym.env.workspace import BOOTSTRAP_MD, SEED_FILES, seed_bootstrap, workspace_files
@@ -334,6 +334,11 @@ def test_run_tasks_records_the_harness(tmp_path):
     assert json.loads((tmp_path / "run" / "run.json").read_text())["harness"] == "openclaw"
     rec = json.loads((tmp_path / "run" / "trajectories.jsonl").read_text().splitlines()[0])
     assert rec["provenance"]["harness"] == "openclaw"
+    # the run recorded its tool profile, so the SFT export writes OpenClaw's schemas without being told
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["tools"] == "openclaw"
+    r = export_sft(tmp_path / "run", tmp_path / "sft.jsonl")
+    line = json.loads((tmp_path / "sft.jsonl").read_text().splitlines()[0])
+    assert r["written"] == 1 and [t["function"] for t in line["tools"]] == [OPENCLAW_TOOLS[n]["function"] for n in PROFILES["openclaw"]]
     with pytest.raises(ValueError, match="unknown harness"):
         run_tasks([native_task()], "oracle", tmp_path / "bad", workers=0, progress=False, harness="claw")
     assert not (tmp_path / "bad" / "run.json").exists()

@@ -5,7 +5,7 @@
 # %% ../../nbs/62_run_rescore.ipynb 3
 from __future__ import annotations
 
-import json
+import dataclasses
 import shutil
 import tempfile
 import time
@@ -20,7 +20,7 @@ from ..policies.base import Request, make_policy
 from ..env.workspace import archive_path, extract_archive
 from ..policies.chat import ChatClient, parse_spec
 from ..core import Score, Task, Trajectory, write_json, write_jsonl, write_text
-from .rollout import load_run, summarize
+from .rollout import RunConfig, load_run, summarize
 from ..tasks.formats import load_tasks
 from ..grade.verify import Judge, chat_completer, verify
 
@@ -132,10 +132,10 @@ def changes_table(before:list[Trajectory], after:list[Trajectory]) -> tuple[str,
     return "\n".join(head + table) + "\n", counts
 
 # %% ../../nbs/62_run_rescore.ipynb
-def _rescore_tasks(run_dir:Path, run:dict, tasks) -> tuple[list[Task], str]:
+def _rescore_tasks(run_dir:Path, run:RunConfig|None, tasks) -> tuple[list[Task], str]:
     "The tasks to verify with, and where they came from (for the record)."
     if tasks is None:
-        tasks = run.get("tasks_path")
+        tasks = run.tasks_path if run else None
         if not tasks: raise ValueError(f"{run_dir}/run.json does not say where the run's tasks came from; pass --tasks PATH")
     source = "(given)" if isinstance(tasks, list) else str(tasks)
     if not isinstance(tasks, list):
@@ -168,7 +168,7 @@ def rescore(run_dir, # a run folder made by `clawgym run` (trajectories.jsonl, w
         raise ValueError(f"--out must be a new folder: rescoring never overwrites the run it reads ({run_dir})")
     if (out_dir / "trajectories.jsonl").exists(): raise FileExistsError(f"{out_dir} already holds a run; choose another --out")
     trajs = load_run(run_dir)
-    run = json.loads((run_dir / "run.json").read_text()) if (run_dir / "run.json").exists() else {}
+    run = RunConfig.load(run_dir)
     tasks, source = _rescore_tasks(run_dir, run, tasks)
     by_id = {t.id: t for t in tasks}
     make_judge = judge_from_spec(judge) if isinstance(judge, str) else ((lambda task: judge) if judge is not None else None)
@@ -192,7 +192,8 @@ def rescore(run_dir, # a run folder made by `clawgym run` (trajectories.jsonl, w
     write_text(out_dir / "changes.md", md)
     info = {"from": str(run_dir), "tasks": source, "judge": judge if isinstance(judge, str) else ("given" if judge else "stored answers"),
             **counts}
-    write_json(out_dir / "run.json", {**run, "rescore": info})
-    summary = {**summarize(new, run.get("policy", ""), backend, time.time() - t0), "rescore": info}
+    config = dataclasses.replace(run, rescore=info) if run else RunConfig(trajs[0].policy if trajs else "", rescore=info)
+    config.save(out_dir)
+    summary = {**summarize(new, config.policy, backend, time.time() - t0), "rescore": info}
     write_json(out_dir / "summary.json", summary)
     return summary

@@ -19,10 +19,10 @@ import warnings
 from collections import Counter
 from contextlib import contextmanager
 from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 from tqdm.auto import tqdm
 
@@ -31,13 +31,16 @@ from .episode import Budget, Episode, run_episode
 from ..policies.base import OraclePolicy, Policy, make_policy
 from ..env.workspace import archive_name
 from ..core import Task, TaskFormatError, Trajectory, exit_with, write_json, write_text
+from ..records import Record, json_error
+from ..tasks.formats import TaskSet, load_tasks
 from ..env.harness import check_harness
 from ..env.sandbox import default_backend
 from ..env.tools import PROFILES, tool_schemas
 
 # %% auto 0
 __all__ = ['GATHER_S', 'EXECUTORS', 'LOCK_FILE', 'RUN_FILES', 'PARQUET_SCHEMA', 'TrajectoryStore', 'load_run', 'summarize',
-           'run_lock', 'run_tasks', 'refuse_run_files', 'export_sft', 'trajectory_row', 'export_parquet']
+           'run_lock', 'RunConfig', 'run_tasks_of', 'run_tasks', 'refuse_run_files', 'export_sft', 'trajectory_row',
+           'export_parquet']
 
 # %% ../../nbs/61_run_rollout.ipynb
 class TrajectoryStore:
@@ -255,13 +258,61 @@ def run_lock(out:Path):
         yield
     finally: f.close()  # closing releases the lock
 
-def _refuse_other_settings(out:Path, config:dict):
-    "A resume must not change what the stored episodes were run with."
-    old = json.loads((out / "run.json").read_text())
-    fixed = ("policy", "base_seed", "samples", "harness", "budget", "strict_checkers")  # what a resume must not change
-    changed = [f"{k}: {old.get(k)!r} -> {config[k]!r}" for k in fixed if k in old and old[k] != config[k]]
-    if changed: raise ValueError(f"{out} holds a run with other settings ({'; '.join(changed)}); resume it with the same ones, "
-                                 "or use another --out, or --overwrite")
+# %% ../../nbs/61_run_rollout.ipynb
+@dataclass
+class RunConfig(Record):
+    "What a run folder's episodes were made with (its run.json): enough to resume, rescore and export it without asking again."
+    policy: str  # the policy spec
+    samples: int = 1  # episodes per task
+    base_seed: int = 0
+    backend: str = ""  # the sandbox backend the episodes ran in
+    budget: dict[str, Any] = field(default_factory=dict)  # the `Budget`, as a dict
+    tasks: int = 0  # how many tasks the run was given
+    tasks_path: str|None = None  # where they were loaded from (absolute), for rescore and the viewers
+    executor: str = "process"  # process | serial | ray | batched: how the episodes were driven
+    workers: int = 2
+    concurrency: int = 8
+    harness: str = "compact"  # the system prompt and tools the agent saw
+    tools: str = "full"  # the tool profile the agent had (`openclaw` under the openclaw harness): its schemas go in SFT lines
+    strict_checkers: bool|None = None
+    clawgym: str = ""  # the version that ran it
+    rescore: dict[str, Any]|None = None  # set on a run `rescore` wrote: where from, which tasks, which judge, what changed
+
+    FIXED = ("policy", "base_seed", "samples", "harness", "tools", "budget", "strict_checkers")  # what a resume must not change
+
+    @classmethod
+    def _coerce(cls, d:dict) -> dict:  # runs from before the profile was recorded: it followed from the harness
+        return {"tools": "openclaw" if d.get("harness") == "openclaw" else "full", **d}
+
+    def save(self, run_dir) -> Path: return write_json(Path(run_dir) / "run.json", asdict(self))  # every field, defaults too
+
+    @classmethod
+    def load(cls, run) -> RunConfig|None: # a run folder (or its trajectories.jsonl)
+        "The run's run.json, or None when it has none (a bare store); a broken one is a `TaskFormatError` naming the field."
+        p = Path(run)
+        p = (p if p.is_dir() else p.parent) / "run.json"
+        if not p.is_file(): return None
+        try: d = json.loads(p.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as e: raise json_error(e, p) from None
+        try: return cls.from_dict(d)
+        except TaskFormatError as e: raise TaskFormatError(e.message, e.field, source=str(p)) from None
+
+    def refuse_changes(self, old:RunConfig, out):
+        "A resume must not change what the stored episodes were made with: a ValueError listing what would."
+        changed = [f"{k}: {getattr(old, k)!r} -> {getattr(self, k)!r}" for k in self.FIXED if getattr(old, k) != getattr(self, k)]
+        if changed: raise ValueError(f"{out} holds a run with other settings ({'; '.join(changed)}); resume it with the same ones, "
+                                     "or use another --out, or --overwrite")
+
+# %% ../../nbs/61_run_rollout.ipynb
+def run_tasks_of(run, # a run folder
+                 tasks=None) -> dict[str, Task]: # a list of Tasks, a TaskSet or a path; None: the tasks path the run recorded
+    "The tasks of a run by id: `tasks` when given, else those at the tasks path the run recorded in run.json."
+    if tasks is None:
+        cfg = RunConfig.load(run)
+        tasks = cfg.tasks_path if cfg else None
+        if not tasks: raise ValueError(f"{run}/run.json does not say where the tasks came from; pass them (--tasks PATH, or tasks=)")
+    if isinstance(tasks, (str, Path)): tasks = load_tasks(tasks)
+    return {t.id: t for t in (tasks.tasks if isinstance(tasks, TaskSet) else tasks)}
 
 # %% ../../nbs/61_run_rollout.ipynb
 def run_tasks(tasks:list[Task], # the task set
@@ -295,13 +346,12 @@ def run_tasks(tasks:list[Task], # the task set
     budget = budget or Budget()
     with run_lock(out):
         store_path = out / "trajectories.jsonl"
-        config = {"policy": spec, "samples": samples, "base_seed": base_seed, "backend": backend, "budget": asdict(budget),
-                  "tasks": len(tasks), "tasks_path": str(Path(tasks_path).resolve()) if tasks_path else None,
-                  "executor": mode, "workers": workers, "concurrency": concurrency, "harness": harness,
-                  "strict_checkers": strict_checkers, "clawgym": clawgym.__version__}
+        config = RunConfig(spec, samples, base_seed, backend, asdict(budget), len(tasks),
+                           str(Path(tasks_path).resolve()) if tasks_path else None, mode, workers, concurrency, harness,
+                           "openclaw" if harness == "openclaw" else "full", strict_checkers, clawgym.__version__)
         if overwrite: store_path.unlink(missing_ok=True)
-        elif (out / "run.json").exists() and store_path.exists(): _refuse_other_settings(out, config)
-        write_json(out / "run.json", config)
+        elif store_path.exists() and (old := RunConfig.load(out)): config.refuse_changes(old, out)
+        config.save(out)
         store = TrajectoryStore(store_path)
         done = store.keys()
         jobs = [(t, s) for t in tasks for s in range(samples) if (t.id, pol.name, s) not in done]
@@ -355,9 +405,10 @@ def refuse_run_files(run, out) -> Path:
 def export_sft(run, # run folder (or its trajectories.jsonl)
                out, # output JSONL file
                min_score:float=1.0, # keep scored episodes at or above this score
-               tools_profile:str="full", # the tool profile the agent ran with (its schemas go in every line)
+               tools_profile:str|None=None, # the tool profile whose schemas go in every line; None: the one the run recorded
                args_as_dict:bool=False) -> dict: # tool-call arguments as objects instead of JSON strings
     "Write the run's good episodes as SFT chat JSONL (`messages` + `tools`); returns counts of what was kept and why not."
+    if tools_profile is None: tools_profile = cfg.tools if (cfg := RunConfig.load(run)) else "full"
     if tools_profile not in PROFILES: raise ValueError(f"unknown tool profile {tools_profile!r}; choose one of {list(PROFILES)}")
     tools, names = tool_schemas(tools_profile), set(PROFILES[tools_profile])
     trajs, seen, lines = load_run(run), set(), []

@@ -8,7 +8,6 @@ from __future__ import annotations
 import difflib
 import hashlib
 import html
-import json
 import os
 import re
 import tempfile
@@ -20,8 +19,7 @@ from fastcore.basics import patch
 from ..env.workspace import archive_path, extract_archive
 from ..core import Score, Task, Trajectory
 from ..synth.gates import replay_reference
-from ..run.rollout import load_run
-from ..tasks.formats import load_tasks
+from ..run.rollout import load_run, run_tasks_of
 from ..grade.verify import verify
 from ..env.workspace import materialize, workspace_files
 
@@ -318,11 +316,7 @@ class VerifierDebugger(Shown):
         import ipywidgets as W
         self.run_dir, self.backend = Path(run_dir), backend
         self.trajectories = load_run(self.run_dir)
-        if tasks is None:
-            run = json.loads((self.run_dir / "run.json").read_text()) if (self.run_dir / "run.json").exists() else {}
-            tasks = run.get("tasks_path")
-            if not tasks: raise ValueError(f"{self.run_dir}/run.json does not say where the tasks came from; pass tasks=")
-        self.tasks = {t.id: t for t in (tasks if isinstance(tasks, list) else load_tasks(tasks).tasks)}
+        self.tasks = run_tasks_of(self.run_dir, tasks)
         self.current = None  # the report shown
         self.status = W.Dropdown(options=["all", "scored", "error", "timeout"], value="all", description="status")
         self.scores = W.FloatRangeSlider(value=(0.0, 1.0), min=0.0, max=1.0, step=0.05, description="score")

@@ -19,14 +19,13 @@ from ..core import Score, Task, ToolCall, Trajectory, scratch_root
 from ..env.sandbox import Limits, Sandbox
 from ..env.tools import ToolRunner
 from ..env.workspace import Snapshot, WorkspaceDiff, diff, materialize, snapshot
-from ..run.rollout import load_run
-from ..tasks.formats import TaskSet, load_tasks
+from ..run.rollout import load_run, run_tasks_of
 from .debug import badge, esc
 from .inspector import WIDGET_CSS, cut, diff_html, pygments_html
 
 # %% auto 0
-__all__ = ['split_steps', 'run_tasks_of', 'TrajectoryViewer', 'score_html', 'score_text', 'MAX_SHOW', 'MAX_OBS', 'highlight',
-           'nest', 'tree_lines', 'tree_html', 'Shown', 'WorkspaceInspector', 'TaskView', 'TaskBrowser', 'ReviewWidget',
+__all__ = ['split_steps', 'TrajectoryViewer', 'score_html', 'score_text', 'MAX_SHOW', 'MAX_OBS', 'highlight', 'nest',
+           'tree_lines', 'tree_html', 'Shown', 'WorkspaceInspector', 'TaskView', 'TaskBrowser', 'ReviewWidget',
            'VerifierDebugger', 'VerifierReport', 'explain']
 
 # %% ../../nbs/91_ui_widgets.ipynb
@@ -54,15 +53,6 @@ def _calls(step:list[dict]) -> list[ToolCall]:
             try: out.append(ToolCall.from_openai(tc))
             except ValueError: pass  # a call the policy botched ran nothing; its error observation is in the step already
     return out
-
-def run_tasks_of(run_dir, tasks=None) -> dict[str, Task]:
-    "The tasks of a run by id: `tasks` (list, TaskSet or path) or, by default, the tasks path the run recorded in run.json."
-    if tasks is None:
-        rj = Path(run_dir) / "run.json"
-        tasks = json.loads(rj.read_text()).get("tasks_path") if rj.exists() else None
-        if not tasks: raise ValueError(f"{run_dir}/run.json does not say where the tasks came from; pass tasks= (a task file or folder)")
-    if isinstance(tasks, (str, Path)): tasks = load_tasks(tasks)
-    return {t.id: t for t in (tasks.tasks if isinstance(tasks, TaskSet) else tasks)}
 
 # %% ../../nbs/91_ui_widgets.ipynb
 class TrajectoryViewer(Shown):
