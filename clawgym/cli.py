@@ -17,19 +17,12 @@ from pathlib import Path
 import clawgym
 from . import __version__
 from .core import TaskFormatError, write_json, write_text
+from .records import text_table
 from .policies.base import POLICIES
 from .tasks.formats import format_stats_table, load_tasks, save_clawgym, save_dir, save_jsonl, task_stats
 
 # %% auto 0
 __all__ = ['STRICT_HELP', 'POLICY_HELP', 'BACKENDS', 'default_samples', 'run_demo', 'at_least', 'build_parser', 'main']
-
-# %% ../nbs/99_cli.ipynb
-def _table(rows:list[dict], cols:list[str]) -> str:
-    "A plain-text table, columns sized to their widest cell."
-    cells = [[str(r.get(c, "")) for c in cols] for r in rows]
-    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(cols)]
-    line = lambda xs: "  ".join(x.ljust(w) for x, w in zip(xs, widths)).rstrip()
-    return "\n".join([line(cols), line(["-" * w for w in widths])] + [line(r) for r in cells])
 
 # %% ../nbs/99_cli.ipynb
 def default_samples() -> Path:
@@ -56,7 +49,7 @@ def run_demo(out, tasks_path=None, n_synth:int=300, seed:int=0, workers:int=2, b
     rows = validate_tasks(ts.tasks, out / "samples" / "workspaces", workers=workers)
     save_jsonl(ts.tasks, out / "samples" / "tasks.jsonl")
     bad = [r for r in rows if r["ok"] != "yes"]
-    write_text(out / "samples" / "validation.md", "# Validation of " + str(src) + "\n\n```\n" + _table(rows, list(rows[0])) + "\n```\n")
+    write_text(out / "samples" / "validation.md", "# Validation of " + str(src) + "\n\n```\n" + text_table(rows, list(rows[0])) + "\n```\n")
     for r in bad: print(f"invalid: {r['task']}: {r['ok']}")
     for src_name, msg in ts.errors: print(f"load error: {src_name}: {msg}")
     print(f"{len(rows) - len(bad)}/{len(rows)} sample tasks valid, {len(ts.errors)} load errors (table: {out}/samples/validation.md)")
@@ -104,7 +97,7 @@ def _cmd_validate(a):
     ts = load_tasks(a.path, strict=a.strict)
     import tempfile
     with tempfile.TemporaryDirectory() as d: rows = validate_tasks(ts.tasks, d)
-    if rows: print(_table(rows, list(rows[0])))
+    if rows: print(text_table(rows, list(rows[0])))
     for src, msg in ts.errors: print(f"load error: {src}: {msg}")
     bad = sum(r["ok"] != "yes" for r in rows) + len(ts.errors)
     print(f"{len(rows) - sum(r['ok'] != 'yes' for r in rows)}/{len(rows) + len(ts.errors)} tasks valid")

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core import MOUNT, Task, exit_with, scratch_root
+from ..records import text_table
 from ..env.sandbox import Limits, Sandbox
 from ..env.tools import ToolRunner
 from ..grade.verify import verify_many
@@ -229,8 +230,7 @@ class FilterReport:
 
     def table(self) -> str:
         rows = [("total", self.total), ("kept", self.kept)] + [(f"rejected: {k}", v) for k, v in sorted(self.rejected.items())]
-        w = max(len(k) for k, _ in rows)
-        return "\n".join(f"{k:<{w}}  {v:>8,}" for k, v in rows) + f"\n(dedup: {self.dedup_method or 'off'}, {self.wall_s:.1f} s)"
+        return text_table(rows) + f"\n(dedup: {self.dedup_method or 'off'}, {self.wall_s:.1f} s)"
 
 # %% ../../nbs/53_synth_gates.ipynb
 def _gate_job(task_json:str, backend:str) -> dict:
