@@ -99,11 +99,33 @@ def tool_schemas(profile:str="full") -> list[dict]:
     return [tool_specs(profile)[n] for n in PROFILES[profile]]
 
 # %% ../../nbs/12b_env_schemas.ipynb
-_TYPES = {"string": str, "integer": int, "number": (int, float), "boolean": bool, "object": dict, "array": list}
 def signature(name:str, specs:dict=TOOLS) -> str: # specs: the schema registry (`tool_specs`)
     "A tool's call shape for messages, e.g. `read(path: string, offset?: integer, limit?: integer)`."
     p = specs[name]["function"]["parameters"]
     return f"{name}(" + ", ".join(f"{k}{'' if k in p['required'] else '?'}: {v['type']}" for k, v in p["properties"].items()) + ")"
+
+# %% ../../nbs/12b_env_schemas.ipynb
+_VALIDATORS = {}  # id of a parameters schema -> (the schema, its compiled validator): schemas are few, calls many
+
+def _validator(params:dict):
+    from jsonschema import Draft202012Validator
+    hit = _VALIDATORS.get(id(params))
+    if hit is None or hit[0] is not params:  # kept with its schema, so a reused id never finds another's validator
+        hit = _VALIDATORS[id(params)] = (params, Draft202012Validator(params))
+    return hit[1]
+
+def _sentence(arg, e) -> str:
+    "One JSON Schema error on argument `arg` as a sentence a model can act on."
+    v, want = e.instance, e.validator_value
+    where = "the arguments" if arg is None else "argument " + repr(arg) + "".join(f"[{p!r}]" for p in list(e.path)[1:])
+    if e.validator == "type":
+        want = want if isinstance(want, str) else " or ".join(want)
+        shown = "" if v is None else " " + json.dumps(v, default=repr)[:60]
+        return f"{where} must be {'an' if want[0] in 'aeiou' else 'a'} {want}, got {json_kind(v)}{shown}"
+    if e.validator == "enum": return f"{where} must be one of {', '.join(map(str, want))}, got {json.dumps(v)[:60]}"
+    if e.validator == "minimum": return f"{where} must be at least {want}, got {v}"
+    if e.validator == "exclusiveMinimum": return f"{where} must be more than {want}, got {v}"
+    return f"{where}: {e.message[:200]}"
 
 # %% ../../nbs/12b_env_schemas.ipynb
 def check_args(params:dict, # a tool's `parameters` schema
@@ -116,15 +138,9 @@ def check_args(params:dict, # a tool's `parameters` schema
     if unknown: return args, f"unknown argument{'s' * (len(unknown) > 1)} {', '.join(map(repr, unknown))}"
     missing = [k for k in required if k not in args]
     if missing: return args, f"missing required argument{'s' * (len(missing) > 1)} {', '.join(map(repr, missing))}"
-    for k, v in args.items():
-        spec = props[k]
-        if spec["type"] == "integer" and isinstance(v, float) and v.is_integer(): args[k] = v = int(v)
-        if isinstance(v, bool) != (spec["type"] == "boolean") or not isinstance(v, _TYPES[spec["type"]]):
-            shown = "" if v is None else " " + json.dumps(v, default=repr)[:60]
-            return args, f"argument {k!r} must be {'an' if spec['type'][0] in 'aeiou' else 'a'} {spec['type']}, got {json_kind(v)}{shown}"
-        if "enum" in spec and v not in spec["enum"]:
-            return args, f"argument {k!r} must be one of {', '.join(map(str, spec['enum']))}, got {json.dumps(v)[:60]}"
-        if "minimum" in spec and v < spec["minimum"]: return args, f"argument {k!r} must be at least {spec['minimum']}, got {v}"
-        if "exclusiveMinimum" in spec and v <= spec["exclusiveMinimum"]:
-            return args, f"argument {k!r} must be more than {spec['exclusiveMinimum']}, got {v}"
-    return args, None
+    for k, v in args.items():  # models write 3.0 for 3
+        if props[k].get("type") == "integer" and isinstance(v, float) and v.is_integer(): args[k] = int(v)
+    first = {}  # argument -> its first error, reported in the order the model wrote the arguments
+    for e in _validator(params).iter_errors(args): first.setdefault(e.path[0] if e.path else None, e)
+    order = [k for k in args if k in first] + ([None] if None in first else [])  # None: an error on the arguments as a whole
+    return args, (_sentence(order[0], first[order[0]]) if order else None)
