@@ -2,6 +2,8 @@
 import hashlib
 import random
 import stat
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -90,9 +92,12 @@ def test_materialize_many_tasks(tmp_path):
         assert len(snapshot(ws).files) == len(workspace_files(t)) + 1
 
 
-def test_python_in_the_sandbox_leaves_no_byte_code(tmp_path):
+def test_python_in_the_sandbox_leaves_no_byte_code():
     from clawgym.env.sandbox import Sandbox
-    (tmp_path / "helper.py").write_text("X = 1\n")
-    with Sandbox(tmp_path, backend="subprocess") as sb:
-        r = sb.run("python3 -c 'import helper; print(helper.X)'")
-    assert r.stdout == "1\n" and not (tmp_path / "__pycache__").exists()
+    # a workspace where episodes make theirs: the sandbox's uid can reach it (pytest's own tmp_path sits under a 0700 folder)
+    with tempfile.TemporaryDirectory() as d:
+        ws = Path(d)
+        (ws / "helper.py").write_text("X = 1\n")
+        with Sandbox(ws, backend="subprocess") as sb:
+            r = sb.run("python3 -c 'import helper; print(helper.X)'")
+        assert r.stdout == "1\n" and not (ws / "__pycache__").exists(), r.stderr

@@ -18,7 +18,7 @@ from ..core import check_relpath
 from ..records import slug
 
 # %% auto 0
-__all__ = ['ARCHIVE_CAP', 'TRUNCATED_MARKER', 'ARCHIVE_DIR', 'archive_name', 'archive_path', 'archive_workspace',
+__all__ = ['ARCHIVE_CAP', 'TRUNCATED_MARKER', 'ARCHIVE_DIR', 'archive_name', 'archive_path', 'walk_tree', 'archive_workspace',
            'extract_archive']
 
 # %% ../../nbs/10a_env_archive.ipynb
@@ -43,14 +43,16 @@ def archive_path(run_dir, # the run folder
     return p
 
 # %% ../../nbs/10a_env_archive.ipynb
-def _entries(root:Path, rel:str=""):
-    "(relative path, lstat) of everything under `root`, folders included, links not followed."
+def walk_tree(root:Path, # the folder
+              folders:bool=True, # yield the folders too (an archive keeps empty ones), not only what is in them
+              rel:str=""): # where under `root` to start (the recursion's own argument)
+    "(relative path, lstat) of every entry under `root`, never following a link; the archive and the workspace diff walk with it."
     with os.scandir(root / rel if rel else root) as it: found = list(it)
     for e in found:
         p = f"{rel}/{e.name}" if rel else e.name
         st = e.stat(follow_symlinks=False)
-        yield p, st
-        if stat.S_ISDIR(st.st_mode): yield from _entries(root, p)
+        if folders or not stat.S_ISDIR(st.st_mode): yield p, st
+        if stat.S_ISDIR(st.st_mode): yield from walk_tree(root, folders, p)
 
 def _member(name:str, st, kind) -> tarfile.TarInfo:
     ti = tarfile.TarInfo(name)
@@ -63,7 +65,7 @@ def archive_workspace(workspace, # the folder to archive
     "Write `workspace` to `dest` as a deterministic, size-capped .tar.gz; returns the paths left out (empty when complete)."
     root, dest = Path(workspace), Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    entries = sorted(_entries(root), key=lambda x: x[0])
+    entries = sorted(walk_tree(root), key=lambda x: x[0])
     left_out, total, full = [], 0, False
     tmp = dest.with_name(dest.name + ".part")  # written aside and renamed: a crash never leaves half an archive under the real name
     with open(tmp, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6) as gz, \

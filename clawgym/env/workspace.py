@@ -17,7 +17,7 @@ import yaml
 
 from ..core import MOUNT, FileSpec, Task, TaskFormatError, WorkspaceSpec
 from .archive import (ARCHIVE_CAP, ARCHIVE_DIR, TRUNCATED_MARKER, archive_name, archive_path, archive_workspace,
-                                 extract_archive)
+                                 extract_archive, walk_tree)
 
 _all_ = ["ARCHIVE_CAP", "TRUNCATED_MARKER", "ARCHIVE_DIR", "archive_name", "archive_path", "archive_workspace",
          "extract_archive"]  # moved to clawgym.env.archive, still exported from here
@@ -216,20 +216,12 @@ def seed_bootstrap(dest) -> list[str]: # a workspace folder
 _KINDS = {stat.S_IFREG: "file", stat.S_IFLNK: "link", stat.S_IFDIR: "dir", stat.S_IFIFO: "fifo", stat.S_IFSOCK: "socket",
           stat.S_IFCHR: "char device", stat.S_IFBLK: "block device"}
 
-def _walk(root:Path, rel:str=""):
-    "Yield (relative path, lstat) for every non-folder entry under `root`, never following symlinks."
-    with os.scandir(root / rel if rel else root) as it: entries = list(it)
-    for e in entries:
-        p = f"{rel}/{e.name}" if rel else e.name
-        st = e.stat(follow_symlinks=False)
-        if stat.S_ISDIR(st.st_mode): yield from _walk(root, p)
-        else: yield p, st
 
 def _tree(root) -> tuple[Path, list]:
-    "`root` checked to be a folder, and its entries from `_walk` sorted by path string (as the diff lists are)."
+    "`root` checked to be a folder, and its entries (folders aside, `walk_tree`) sorted by path string (as the diff lists are)."
     root = Path(root)
     if not root.is_dir(): raise NotADirectoryError(f"workspace {root} is not an existing folder")
-    return root, sorted(_walk(root), key=lambda x: x[0])
+    return root, sorted(walk_tree(root, folders=False), key=lambda x: x[0])
 
 def read_workspace(root) -> list[FileSpec]:  # the workspace folder
     "Every regular file under `root` as a FileSpec (bytes and mode exact), sorted by path; a symlink or special file raises."
