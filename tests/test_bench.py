@@ -73,6 +73,8 @@ def test_metrics_by_hand_per_group_and_errors_out_of_means():
     assert o["tokens_total"] == 110 and o["tool_calls_by_tool"] == {"exec": 7} and o["wall_s_total"] == 14.0
     assert m["by_difficulty"]["hard"]["pass@1"] == 0.0 and m["by_difficulty"]["easy"]["pass@1"] == 0.5
     assert m["failure_modes"] == {"unattributed": 4, "error:timeout": 1}  # no sub-scores recorded: nothing to attribute
+    counts = [(r["task_id"], r["episodes"], r["scored"], r["passed"], r["passed_half"], r["errors"]) for r in m["per_task"]]
+    assert counts == [("x", 4, 4, 2, 2, 0), ("y", 3, 2, 0, 1, 1)]
 
 def test_sign_test_by_hand():
     assert sign_test(3, 0) == pytest.approx(0.25)  # 2 * (1/8)

@@ -10,16 +10,18 @@ import random
 import statistics
 import warnings
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .manifest import DIFFICULTY_BINS, Bench, declared_difficulty, difficulty_bin, freeze_bench, is_bench, tasks_sha256
 from ..core import Task, TaskFormatError, Trajectory, write_jsonl
-from ..records import slug
+from ..records import Record, slug
 from ..run.rollout import load_run, run_tasks
 from ..tasks.formats import TaskSet, load_tasks
 
 # %% auto 0
-__all__ = ['PASS', 'ANCHORS', 'policy_slug', 'policy_role', 'sample_stats', 'calibrate', 'judge_task', 'allocate',
+__all__ = ['PASS', 'ANCHORS', 'policy_slug', 'policy_role', 'sample_stats', 'Calibration', 'calibrate', 'judge_task', 'allocate',
            'select_balanced', 'build_bench']
 
 # %% ../../nbs/81_bench_calibrate.ipynb
@@ -41,6 +43,25 @@ def sample_stats(trajs:list[Trajectory], threshold:float=PASS) -> dict:
             "mean_score": round(statistics.fmean(scores), 6) if scores else None}
 
 # %% ../../nbs/81_bench_calibrate.ipynb
+@dataclass
+class Calibration(Record):
+    "One policy's calibration on the pool: its spec, role, run summary and pass counts on each task, and its run folder."
+    policy: str  # the policy spec
+    role: str  # 'anchor' or 'calibration' (`policy_role`)
+    summary: dict[str, Any]  # the summary `run_tasks` returned for its calibration run
+    tasks: dict[str, dict[str, Any]]  # task id -> `sample_stats` of its samples on the task
+    slug: str = ""  # its run folder under calibration/; default `policy_slug(policy)`
+
+    def __post_init__(self): self.slug = self.slug or policy_slug(self.policy)
+
+    @property
+    def run(self) -> str: return f"calibration/{self.slug}"
+
+    def manifest_entry(self) -> dict:
+        "The policy's entry in a bench manifest's `policies`."
+        return {"role": self.role, "run": self.run, "summary": self.summary}
+
+# %% ../../nbs/81_bench_calibrate.ipynb
 def _stale(run_dir:Path, tasks:list[Task]) -> list[str]:
     "Ids of tasks whose stored episodes in `run_dir` ran another version of the task."
     if not (run_dir / "trajectories.jsonl").exists(): return []
@@ -54,8 +75,8 @@ def calibrate(tasks:list[Task], # the pool
               samples:int=2, # episodes per task and policy
               workers:int=2, budget=None, backend:str="auto", seed:int=0, executor:str="process",
               threshold:float=PASS, # pass threshold
-              progress:bool=True) -> dict:
-    "Run every policy on `tasks` into `out/<slug>/`; returns {spec: {slug, role, summary, tasks: {task_id: sample_stats}}}."
+              progress:bool=True) -> dict[str, Calibration]:
+    "Run every policy on `tasks` into `out/<slug>/`; returns {spec: Calibration}."
     if not policies: raise ValueError("calibration needs at least one policy, e.g. ['noop', 'oracle', 'cheat']")
     dup = sorted({p for p in policies if policies.count(p) > 1})
     if dup: raise ValueError(f"policies {dup} are listed twice")
@@ -70,16 +91,15 @@ def calibrate(tasks:list[Task], # the pool
                             base_seed=seed, progress=progress, executor=executor)
         by_task = defaultdict(list)
         for t in load_run(run_dir): by_task[t.task_id].append(t)
-        result[spec] = {"slug": policy_slug(spec), "role": policy_role(spec), "summary": summary,
-                        "tasks": {t.id: sample_stats(by_task[t.id], threshold) for t in tasks}}
+        result[spec] = Calibration(spec, policy_role(spec), summary, {t.id: sample_stats(by_task[t.id], threshold) for t in tasks})
     return result
 
 # %% ../../nbs/81_bench_calibrate.ipynb
-def judge_task(task:Task, cal:dict, # {spec: {role, tasks: {id: sample_stats}}} from `calibrate`
+def judge_task(task:Task, cal:dict[str, Calibration], # {spec: Calibration} from `calibrate`
                min_pass:float=0.0, max_pass:float=1.0) -> dict:
     "Difficulty of one task and whether it is kept: {difficulty, difficulty_source, pass_rate, mean_score, drop (None: kept)}."
-    stats = {spec: c["tasks"][task.id] for spec, c in cal.items()}
-    calib = [s for spec, s in stats.items() if cal[spec]["role"] == "calibration"]
+    stats = {spec: c.tasks[task.id] for spec, c in cal.items()}
+    calib = [s for spec, s in stats.items() if cal[spec].role == "calibration"]
     scored = sum(s["scored"] for s in stats.values())
     passed = sum(s["passed"] for s in stats.values())
     pbar = statistics.fmean(s["pass_rate"] for s in calib) if calib and all(s["scored"] for s in calib) else None
@@ -164,14 +184,14 @@ def _candidates(tasks:list[Task], candidates:int|None, n:int, seed:int) -> list[
     declared = {t.id: difficulty_bin(declared_difficulty(t)) for t in tasks}
     return select_balanced(tasks, declared, candidates, seed)
 
-def _records(tasks:list[Task], chosen:list[Task], verdicts:dict, bins:dict, cal:dict) -> tuple[list[dict], dict]:
+def _records(tasks:list[Task], chosen:list[Task], verdicts:dict, bins:dict, cal:dict[str, Calibration]) -> tuple[list[dict], dict]:
     "The lines of pool.jsonl (every calibrated task with its verdict) and the manifest entries of the chosen tasks."
     chosen_ids = {t.id for t in chosen}
     pool_lines = [{"id": t.id, "category": t.meta.category, "family": t.meta.family, **verdicts[t.id], "bin": bins[t.id],
-                   "selected": t.id in chosen_ids, "calibration": {s: c["tasks"][t.id] for s, c in cal.items()}} for t in tasks]
+                   "selected": t.id in chosen_ids, "calibration": {s: c.tasks[t.id] for s, c in cal.items()}} for t in tasks]
     keep = ("difficulty", "difficulty_source", "pass_rate", "mean_score")
     entries = {t.id: {**{k: verdicts[t.id][k] for k in keep}, "difficulty_bin": bins[t.id],
-                      "calibration": {s: c["tasks"][t.id] for s, c in cal.items()}} for t in chosen}
+                      "calibration": {s: c.tasks[t.id] for s, c in cal.items()}} for t in chosen}
     return pool_lines, entries
 
 # %% ../../nbs/81_bench_calibrate.ipynb
@@ -215,6 +235,5 @@ def build_bench(pool, # the pool: a list of Tasks, a TaskSet, or a path load_tas
                          pool={"path": pool_path, "tasks": pool_size, "candidates": len(tasks),
                                "tasks_sha256": tasks_sha256((t.id, t.content_hash()) for t in tasks), "eligible": len(eligible),
                                "dropped": dict(sorted(Counter(v["drop"] for v in verdicts.values() if v["drop"]).items()))},
-                         policies={s: {"role": c["role"], "run": f"calibration/{c['slug']}", "summary": c["summary"]}
-                                   for s, c in cal.items()})
+                         policies={s: c.manifest_entry() for s, c in cal.items()})
     return bench

@@ -139,12 +139,12 @@ def _replace_dir(staging:Path, out:Path):
 
 # %% ../../nbs/83_bench_export.ipynb
 def _parquet_rows(bench:Bench, tasks:list[Task]) -> list[dict]:
-    ents, res = bench.entries, bench.review["results"]
+    ents, flagged = bench.entries, set(bench.flagged)
     return [{"bench": bench.name, "task_id": t.id, "instruction": t.instruction, "category": t.meta.category,
              "subcategory": t.meta.subcategory, "family": t.meta.family, "grading_type": t.meta.grading_type,
              "declared_difficulty": t.meta.difficulty, "difficulty": ents[t.id]["difficulty"],
              "difficulty_bin": ents[t.id]["difficulty_bin"], "pass_rate": ents[t.id]["pass_rate"], "sha256": ents[t.id]["hash"],
-             "source_format": t.meta.source_format, "review_flag": bool(res.get(t.id, {}).get("flag")),
+             "source_format": t.meta.source_format, "review_flag": t.id in flagged,
              "decision": bench.decisions.get(t.id, {}).get("decision"), "n_files": len(t.workspace.files),
              "task": t.to_json()} for t in tasks]
 

@@ -10,6 +10,7 @@ import math
 import statistics
 import warnings
 from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -21,8 +22,8 @@ from ..core import Trajectory
 from ..run.rollout import load_run
 
 # %% auto 0
-__all__ = ['pass_at_k', 'pass_hat_k', 'bootstrap_ci', 'failure_mode', 'bin_order', 'run_inputs', 'bench_metrics', 'sign_test',
-           'paired_compare']
+__all__ = ['pass_at_k', 'pass_hat_k', 'bootstrap_ci', 'failure_mode', 'TaskMetrics', 'bin_order', 'run_inputs', 'bench_metrics',
+           'sign_test', 'paired_compare']
 
 # %% ../../nbs/85_bench_metrics.ipynb
 def pass_at_k(n:int, c:int, k:int) -> float:
@@ -60,6 +61,33 @@ def failure_mode(traj:Trajectory, info:dict, # the task's entry in the task inde
     return "unattributed"
 
 # %% ../../nbs/85_bench_metrics.ipynb
+@dataclass
+class TaskMetrics:
+    "One task's row of a run's metrics: its samples, how many were scored and passed, its mean score and why samples failed."
+    task_id: str
+    category: str
+    difficulty: float  # the bench's (calibrated or declared) difficulty in [0, 1]
+    difficulty_bin: str
+    episodes: int  # samples that ran, scored or not
+    scored: int  # samples that were scored: the n of pass@k
+    passed: int  # scored samples at or above the pass threshold: the c of pass@k
+    passed_half: int  # scored samples above 0.5, the lenient pass ClawGym's evaluation also counts
+    mean_score: float|None  # mean over the scored samples; None when none was scored
+    errors: int  # samples not scored (verification errors, timeouts, failed policies)
+    failure_modes: dict  # failure mode -> samples that failed that way
+
+    @classmethod
+    def of(cls, task_id:str, info:dict, # the task's entry in the task index
+           trajs:list[Trajectory], # the task's episodes
+           threshold:float=PASS) -> TaskMetrics:
+        "The row of one task from its episodes."
+        vals = [t.score.value for t in trajs if t.score is not None and t.score.ok]
+        return cls(task_id, info["category"], info["difficulty"], info["difficulty_bin"], episodes=len(trajs), scored=len(vals),
+                   passed=sum(v >= threshold for v in vals), passed_half=sum(v > 0.5 for v in vals),
+                   mean_score=round(statistics.fmean(vals), 6) if vals else None, errors=len(trajs) - len(vals),
+                   failure_modes=dict(Counter(f for f in (failure_mode(t, info, threshold) for t in trajs) if f)))
+
+# %% ../../nbs/85_bench_metrics.ipynb
 def _episode(t:Trajectory) -> dict:
     return {"tokens_in": sum(s.tokens_in for s in t.steps), "tokens_out": sum(s.tokens_out for s in t.steps), "turns": len(t.steps),
             "tools": Counter(n for s in t.steps for n in s.tool_calls), "wall_s": t.wall_s, "stop": t.stop_reason or "(none)"}
@@ -68,19 +96,19 @@ def _mean(xs):
     xs = list(xs)
     return round(statistics.fmean(xs), 6) if xs else None
 
-def _block(rows:list[dict], eps:list[dict], ks:list[int], n_boot:int, seed:int) -> dict:
-    "The metrics of a group of tasks (`rows`: per-task numbers) and their episodes."
-    scored = [r for r in rows if r["n"]]
-    m = {"tasks": len(rows), "tasks_scored": len(scored), "episodes": len(eps), "scored": sum(r["n"] for r in rows),
+def _block(rows:list[TaskMetrics], eps:list[dict], ks:list[int], n_boot:int, seed:int) -> dict:
+    "The metrics of a group of tasks (`rows`: their per-task numbers) and their episodes."
+    scored = [r for r in rows if r.scored]
+    m = {"tasks": len(rows), "tasks_scored": len(scored), "episodes": len(eps), "scored": sum(r.scored for r in rows),
          "errors": dict(sorted(Counter(e["status"] for e in eps if e["status"] != "scored").items())),
          "checker_failures": sum(e["checker_failed"] for e in eps)}
-    for key, vals in (("mean_score", [r["mean_score"] for r in scored]), ("pass@1", [r["c"] / r["n"] for r in scored]),
-                      ("pass@1>0.5", [r["c_half"] / r["n"] for r in scored])):
+    for key, vals in (("mean_score", [r.mean_score for r in scored]), ("pass@1", [r.passed / r.scored for r in scored]),
+                      ("pass@1>0.5", [r.passed_half / r.scored for r in scored])):
         m[key], m[key + "_ci"] = _mean(vals), bootstrap_ci(vals, n_boot, seed)
     for k in ks:
-        have = [r for r in scored if r["n"] >= k]
+        have = [r for r in scored if r.scored >= k]
         for key, fn in ((f"pass@{k}", pass_at_k), (f"pass^{k}", pass_hat_k)):
-            vals = [fn(r["n"], r["c"], k) for r in have]
+            vals = [fn(r.scored, r.passed, k) for r in have]
             m[key], m[key + "_ci"] = _mean(vals), bootstrap_ci(vals, n_boot, seed)
     tools = sum((e["tools"] for e in eps), Counter())
     m.update({"tokens_in": _mean(e["tokens_in"] for e in eps), "tokens_out": _mean(e["tokens_out"] for e in eps),
@@ -111,7 +139,7 @@ def bench_metrics(run, # a run folder (made by run_bench) or a list of Trajector
                   tasks=None, # the tasks (list of Task) or a task index; default: the run's bench.json
                   threshold:float=PASS, # pass threshold
                   n_boot:int=1000, seed:int=0) -> dict:
-    "Metrics of one run: overall, by category, by difficulty bin, failure modes and a per-task table."
+    "Metrics of one run: overall, by category, by difficulty bin, failure modes and a per-task table (`TaskMetrics` rows as dicts)."
     trajs, index, ident = run_inputs(run, tasks)
     unknown = sorted({t.task_id for t in trajs if t.task_id not in index})
     if unknown: warnings.warn(f"{len(unknown)} task(s) in the run are not in the task index and are left out, e.g. {unknown[:3]}")
@@ -121,24 +149,20 @@ def bench_metrics(run, # a run folder (made by run_bench) or a list of Trajector
     rows, eps = [], defaultdict(list)
     for tid, info in index.items():
         ts = by_task.get(tid, [])
-        vals = [t.score.value for t in ts if t.score is not None and t.score.ok]
-        rows.append({"task_id": tid, "category": info["category"], "difficulty": info["difficulty"],
-                     "difficulty_bin": info["difficulty_bin"], "episodes": len(ts), "n": len(vals),
-                     "c": sum(v >= threshold for v in vals), "c_half": sum(v > 0.5 for v in vals),
-                     "mean_score": round(statistics.fmean(vals), 6) if vals else None, "errors": len(ts) - len(vals),
-                     "failure_modes": dict(Counter(f for f in (failure_mode(t, info, threshold) for t in ts) if f))})
+        rows.append(TaskMetrics.of(tid, info, ts, threshold))
         eps[tid] = [{**_episode(t), "status": t.score.status if t.score else "missing",
                      "checker_failed": bool(t.score and t.score.checker_failed)} for t in ts]
-    ks = list(range(1, max([r["n"] for r in rows] + [1]) + 1))
+    ks = list(range(1, max([r.scored for r in rows] + [1]) + 1))
     def group(key):
-        sel = lambda g: [r for r in rows if r[key] == g]
-        return {g: _block(sel(g), [e for r in sel(g) for e in eps[r["task_id"]]], ks, n_boot, seed)
-                for g in sorted({r[key] for r in rows}, key=bin_order)}
+        sel = lambda g: [r for r in rows if getattr(r, key) == g]
+        return {g: _block(sel(g), [e for r in sel(g) for e in eps[r.task_id]], ks, n_boot, seed)
+                for g in sorted({getattr(r, key) for r in rows}, key=bin_order)}
     return {"bench": ident, "policy": sorted({t.policy for t in trajs}), "threshold": threshold, "n_boot": n_boot, "seed": seed,
-            "missing_tasks": sum(1 for r in rows if not r["episodes"]), "unknown_tasks": len(unknown),
+            "missing_tasks": sum(1 for r in rows if not r.episodes), "unknown_tasks": len(unknown),
             "overall": _block(rows, [e for v in eps.values() for e in v], ks, n_boot, seed),
             "by_category": group("category"), "by_difficulty": group("difficulty_bin"),
-            "failure_modes": dict(sum((Counter(r["failure_modes"]) for r in rows), Counter()).most_common()), "per_task": rows}
+            "failure_modes": dict(sum((Counter(r.failure_modes) for r in rows), Counter()).most_common()),
+            "per_task": [asdict(r) for r in rows]}
 
 # %% ../../nbs/85_bench_metrics.ipynb
 def sign_test(wins:int, losses:int) -> float:
@@ -151,8 +175,8 @@ def sign_test(wins:int, losses:int) -> float:
 def paired_compare(a:dict, b:dict, # bench_metrics of two runs
                    n_boot:int=1000, seed:int=0) -> dict:
     "Per-task wins/losses of run b over run a on the tasks both scored, the sign test and a paired bootstrap interval."
-    sa = {r["task_id"]: r["mean_score"] for r in a["per_task"] if r["n"]}
-    sb = {r["task_id"]: r["mean_score"] for r in b["per_task"] if r["n"]}
+    sa = {r["task_id"]: r["mean_score"] for r in a["per_task"] if r["scored"]}
+    sb = {r["task_id"]: r["mean_score"] for r in b["per_task"] if r["scored"]}
     common = sorted(set(sa) & set(sb))
     diffs = {t: round(sb[t] - sa[t], 6) for t in common}
     wins, losses = sum(d > 0 for d in diffs.values()), sum(d < 0 for d in diffs.values())

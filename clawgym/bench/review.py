@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable
 
@@ -13,10 +14,11 @@ from .manifest import Bench, load_bench
 from ..core import Task
 from ..grade.verify import JSONReplyError, parse_json_reply
 from ..env.workspace import workspace_files
+from ..records import Record
 
 # %% auto 0
-__all__ = ['REVIEW_PROMPT', 'REVIEW_PROBLEMS', 'DECISIONS', 'review_prompt', 'parse_review', 'llm_review', 'review_bench',
-           'record_decision']
+__all__ = ['REVIEW_PROMPT', 'REVIEW_PROBLEMS', 'DECISIONS', 'review_prompt', 'TaskReview', 'parse_review', 'llm_review',
+           'review_bench', 'record_decision']
 
 # %% ../../nbs/82_bench_review.ipynb
 REVIEW_PROMPT = """You review one task of an agent benchmark before it is frozen. An agent gets the instruction and the \
@@ -63,8 +65,16 @@ def review_prompt(task:Task, max_file_chars:int=1500, max_files:int=12) -> str:
                                 outputs=", ".join(task.workspace.outputs) or "(not declared)", grading="\n".join(grading))
 
 # %% ../../nbs/82_bench_review.ipynb
-def parse_review(text:str) -> tuple[dict|None, str]:
-    "({flag, problems, reasons}, '') from a reviewer's answer, or (None, what was wrong with it)."
+@dataclass
+class TaskReview(Record):
+    "A reviewer's verdict on one task: flagged or not, the problems it found and why."
+    flag: bool  # a person has to decide on the task
+    problems: list[str]  # REVIEW_PROBLEMS that hold, or ['review_failed']
+    reasons: list[str]  # one sentence per problem, in the reviewer's words
+
+# %% ../../nbs/82_bench_review.ipynb
+def parse_review(text:str) -> tuple[TaskReview|None, str]:
+    "(TaskReview, '') from a reviewer's answer, or (None, what was wrong with it)."
     try: obj = parse_json_reply(text)
     except JSONReplyError as e: return None, f"{e}: {str(text)[:120]!r}"
     bad = [k for k in REVIEW_PROBLEMS if not isinstance(obj.get(k), bool)]
@@ -73,14 +83,14 @@ def parse_review(text:str) -> tuple[dict|None, str]:
     if not isinstance(reasons, list) or not all(isinstance(r, str) for r in reasons):
         return None, f"'reasons' must be a list of strings, got {reasons!r:.120}"
     problems = [k for k in REVIEW_PROBLEMS if obj[k]]
-    return {"flag": bool(problems), "problems": problems, "reasons": [r[:400] for r in reasons] or problems}, ""
+    return TaskReview(bool(problems), problems, [r[:400] for r in reasons] or problems), ""
 
 # %% ../../nbs/82_bench_review.ipynb
 def llm_review(tasks:list[Task], # the tasks to review
                complete:Callable, # complete(messages) -> str, e.g. clawgym.grade.verify.chat_completer(client)
                retries:int=2, # further attempts after an answer that does not parse
-               progress:bool=False) -> dict:
-    "{task_id: {flag, problems, reasons}} from an LLM review; a task the reviewer cannot answer for is flagged with why."
+               progress:bool=False) -> dict[str, TaskReview]:
+    "{task_id: TaskReview} from an LLM review; a task the reviewer cannot answer for is flagged with why."
     from tqdm.auto import tqdm
     out = {}
     for t in tqdm(tasks, desc="review", unit="task", disable=not progress):
@@ -89,7 +99,7 @@ def llm_review(tasks:list[Task], # the tasks to review
             try: res, why = parse_review(complete(messages))
             except Exception as e: res, why = None, f"the reviewer failed: {type(e).__name__}: {str(e)[:200]}"
             if res is not None: break
-        out[t.id] = res if res is not None else {"flag": True, "problems": ["review_failed"], "reasons": [why]}
+        out[t.id] = res if res is not None else TaskReview(True, ["review_failed"], [why])
     return out
 
 def review_bench(bench, # a Bench or its folder
@@ -98,7 +108,7 @@ def review_bench(bench, # a Bench or its folder
                  progress:bool=False) -> Bench:
     "Review the bench's tasks with an LLM and store the results in its manifest; earlier decisions are kept."
     bench = bench if isinstance(bench, Bench) else load_bench(bench)
-    bench.review["results"] = llm_review(bench.tasks, complete, progress=progress)
+    bench.review["results"] = {tid: r.to_dict() for tid, r in llm_review(bench.tasks, complete, progress=progress).items()}
     bench.review.update(reviewer=reviewer or getattr(complete, "__name__", "llm"),
                         reviewed_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
     bench.save()
