@@ -97,9 +97,9 @@ def make_ws(root: Path, files: dict) -> C.Workspace:
 @pytest.mark.parametrize("kind,files,params,expected", CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
 def test_kind(tmp_path, kind, files, params, expected):
     r = C.run_check({"kind": kind, "params": params}, make_ws(tmp_path, files))
-    assert r["status"] == "scored", r
-    assert r["score"] == pytest.approx(expected), r
-    assert r["reason"], "every score needs a reason"
+    assert r.status == "scored", r
+    assert r.score == pytest.approx(expected), r
+    assert r.reason, "every score needs a reason"
 
 
 def test_every_kind_is_covered_on_pass_and_fail():
@@ -130,10 +130,10 @@ EXEC_CASES = [
 def test_exec_kind(tmp_path, kind, files, params, expected):
     ws = make_ws(tmp_path, files)
     refused = C.run_check({"kind": kind, "params": params}, ws)
-    assert refused["status"] == "error" and "only runs inside a sandbox" in refused["reason"], refused
+    assert refused.status == "error" and "only runs inside a sandbox" in refused.reason, refused
     ws.allow_exec = True
     r = C.run_check({"kind": kind, "params": params}, ws)
-    assert r["status"] == "scored" and r["score"] == pytest.approx(expected), r
+    assert r.status == "scored" and r.score == pytest.approx(expected), r
 
 
 def test_empty_workspace_never_errors(tmp_path):
@@ -141,7 +141,7 @@ def test_empty_workspace_never_errors(tmp_path):
     for kind, files, params, _ in CASES:
         if kind == "file_absent": continue  # absence is what an empty workspace has
         r = C.run_check({"kind": kind, "params": params}, C.Workspace(tmp_path))
-        assert (r["status"], r["score"]) == ("scored", 0.0), r
+        assert (r.status, r.score) == ("scored", 0.0), r
 
 
 @pytest.mark.parametrize("path", ["../outside.txt", "a/../../outside.txt", "/etc/passwd"])
@@ -151,7 +151,7 @@ def test_jail_refuses_task_paths_outside(tmp_path, path):
     with pytest.raises(C.JailError, match="outside the workspace") as e: ws.read_text(path)
     assert not e.value.via_link
     r = C.run_check({"kind": "text_contains", "params": {"path": path, "needles": "secret"}}, ws)
-    assert r["status"] == "error" and "outside the workspace" in r["reason"]
+    assert r.status == "error" and "outside the workspace" in r.reason
 
 
 def test_jail_does_not_follow_symlinks_out(tmp_path):
@@ -163,7 +163,7 @@ def test_jail_does_not_follow_symlinks_out(tmp_path):
         with pytest.raises(C.JailError, match="not followed") as e: ws.read_bytes(p)
         assert e.value.via_link
         r = C.run_check({"kind": "text_contains", "params": {"path": p, "needles": "root"}}, ws)
-        assert (r["status"], r["score"]) == ("scored", 0.0), r
+        assert (r.status, r.score) == ("scored", 0.0), r
     assert ws.read_text("alias.txt") == "x"
     assert ws.read_text(f"{C.MOUNT}/in.txt") == "x"
     assert "etcdir" in ws.files() and "etcdir/passwd" not in ws.files()
@@ -173,7 +173,7 @@ def test_fifo_is_not_read(tmp_path):
     ws = make_ws(tmp_path, {})
     os.mkfifo(tmp_path / "out.txt")
     r = C.run_check({"kind": "text_contains", "params": {"path": "out.txt", "needles": "x"}}, ws)
-    assert (r["status"], r["score"]) == ("scored", 0.0) and "special file" in r["reason"]
+    assert (r.status, r.score) == ("scored", 0.0) and "special file" in r.reason
 
 
 @pytest.mark.parametrize("spec,needle", [
@@ -192,21 +192,21 @@ def test_fifo_is_not_read(tmp_path):
 ])
 def test_task_faults_are_errors(tmp_path, spec, needle):
     r = C.run_check(spec, make_ws(tmp_path, {"a": '{"k": "2024-01-01"}'}))
-    assert r["status"] == "error" and r["score"] is None, r
-    assert needle in r["reason"], r["reason"]
+    assert r.status == "error" and r.score is None, r
+    assert needle in r.reason, r.reason
 
 
 def test_crashing_check_is_an_error(tmp_path, monkeypatch):
     def boom(ws, path: "str"): raise RuntimeError("disk on fire")
     monkeypatch.setitem(C.CHECKS, "boom", boom)
     r = C.run_check({"kind": "boom", "params": {"path": "a"}}, make_ws(tmp_path, {}))
-    assert r["status"] == "error" and "RuntimeError: disk on fire" in r["reason"]
+    assert r.status == "error" and "RuntimeError: disk on fire" in r.reason
 
 
 def test_bad_score_is_an_error(tmp_path, monkeypatch):
     monkeypatch.setitem(C.CHECKS, "too_good", lambda ws: (1.5, "oops"))
     r = C.run_check({"kind": "too_good", "params": {}}, make_ws(tmp_path, {}))
-    assert r["status"] == "error" and "not a number in [0, 1]" in r["reason"]
+    assert r.status == "error" and "not a number in [0, 1]" in r.reason
 
 
 def test_register_needs_annotations():
@@ -221,7 +221,7 @@ def test_code_score_weights_and_errors(tmp_path):
                         {"kind": "file_exists", "params": {"path": "b"}, "weight": 1},
                         {"kind": "bogus"}], make_ws(tmp_path, {"a": "1"}).root)
     assert C.code_score(res) == pytest.approx(2 / 3)
-    assert C.code_score([r for r in res if r["status"] == "error"]) is None
+    assert C.code_score([r for r in res if r.status == "error"]) is None
 
 
 YAML_DOCS = [

@@ -19,6 +19,7 @@ import re
 import stat
 import subprocess
 import sys
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 try: import tomllib  # Python 3.11+; toml checks say so when it is missing
@@ -28,8 +29,8 @@ except ImportError: yaml = None
 
 # %% auto 0
 __all__ = ['MOUNT', 'MAX_READ', 'CHECKS', 'SANDBOX_KINDS', 'JailError', 'ExecNotAllowed', 'CheckFailed', 'ParamError', 'PathJail',
-           'Workspace', 'check', 'describe_checks', 'run_check', 'run_checks', 'code_score', 'parse_key', 'get_key',
-           'load_yaml', 'load_data', 'read_csv', 'parse_when', 'same_when', 'file_exists', 'file_absent',
+           'Workspace', 'check', 'describe_checks', 'CheckResult', 'run_check', 'run_checks', 'code_score', 'parse_key',
+           'get_key', 'load_yaml', 'load_data', 'read_csv', 'parse_when', 'same_when', 'file_exists', 'file_absent',
            'text_contains', 'text_excludes', 'text_regex', 'text_equals', 'line_count', 'word_count', 'json_valid',
            'json_path_equals', 'yaml_key_equals', 'toml_key_equals', 'schema_errors', 'json_schema', 'csv_header',
            'csv_rows', 'csv_column_aggregate', 'markdown_sections', 'markdown_section', 'sorted_by', 'python_parses',
@@ -187,58 +188,76 @@ def describe_checks() -> dict:
     return out
 
 # %% ../../nbs/20_grade_checks.ipynb
+@dataclass
+class CheckResult:
+    "One check's result: a score in [0, 1] with a reason (status 'scored'), or status 'error' (score None) with why."
+    name: str  # the check's name; its kind when the task gave none
+    kind: str | None
+    score: float | None = None
+    reason: str = ""
+    status: str = "error"  # scored | error
+    weight: float = 1.0  # its weight in the code score
+    hard: bool = False  # a hard check caps the final value when the task gates
+
+    def to_dict(self) -> dict:
+        "The JSON form: keys in field order, as printed and stored."
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d:dict) -> CheckResult: return cls(**d)
+
+# %% ../../nbs/20_grade_checks.ipynb
 def run_check(spec:dict, # {"kind", "params", "name"?, "weight"?, "hard"?}: the JSON of a clawgym.core.Check
-              ws:Workspace) -> dict:
-    "Run one check: {name, kind, score, reason, status, weight, hard}; status 'error' (score None) for a task or checker fault."
+              ws:Workspace) -> CheckResult:
+    "Run one check; status 'error' (score None) for a task or checker fault, with the reason."
     spec = spec if isinstance(spec, dict) else {}
     kind, params = spec.get("kind"), spec.get("params", {})
-    res = {"name": spec.get("name") or str(kind), "kind": kind, "score": None, "reason": "", "status": "error",
-           "weight": spec.get("weight", 1.0), "hard": bool(spec.get("hard", False))}
+    res = CheckResult(spec.get("name") or str(kind), kind, weight=spec.get("weight", 1.0), hard=bool(spec.get("hard", False)))
     if kind not in CHECKS:
-        res["reason"] = f"unknown check kind {kind!r}; known kinds: {sorted(CHECKS)}"
+        res.reason = f"unknown check kind {kind!r}; known kinds: {sorted(CHECKS)}"
         return res
     if not isinstance(params, dict):
-        res["reason"] = f"check {kind!r}: params must be an object, got {type(params).__name__}"
+        res.reason = f"check {kind!r}: params must be an object, got {type(params).__name__}"
         return res
-    w = res["weight"]
+    w = res.weight
     if isinstance(w, bool) or not isinstance(w, (int, float)) or w < 0:
-        res["reason"] = f"check {kind!r}: weight must be a number >= 0, got {w!r}"
+        res.reason = f"check {kind!r}: weight must be a number >= 0, got {w!r}"
         return res
     try:
         _validate(kind, CHECKS[kind], params)
         score, reason = CHECKS[kind](ws, **params)
     except (ParamError, ExecNotAllowed) as e:
-        res["reason"] = f"check {kind!r}: {e}"
+        res.reason = f"check {kind!r}: {e}"
         return res
     except CheckFailed as e: score, reason = 0.0, str(e)
     except JailError as e:
         if not e.via_link:
-            res["reason"] = f"check {kind!r}: {e}"
+            res.reason = f"check {kind!r}: {e}"
             return res
         score, reason = 0.0, str(e)
     except Exception as e:
-        res["reason"] = f"check {kind!r} crashed: {type(e).__name__}: {e}"
+        res.reason = f"check {kind!r} crashed: {type(e).__name__}: {e}"
         return res
     if isinstance(score, bool) or not isinstance(score, (int, float)) or not 0 <= score <= 1:
-        res["reason"] = f"check {kind!r} returned score {score!r}, not a number in [0, 1]"
+        res.reason = f"check {kind!r} returned score {score!r}, not a number in [0, 1]"
         return res
-    res.update(score=float(score), reason=str(reason), status="scored")
+    res.score, res.reason, res.status = float(score), str(reason), "scored"
     return res
 
 # %% ../../nbs/20_grade_checks.ipynb
 def run_checks(specs:list, # check specs as in `run_check`
                root, # the workspace directory
                originals:dict|None=None, # path -> sha256 of the inputs, for `file_unchanged`
-               allow_exec:bool=False) -> list[dict]: # let SANDBOX_KINDS run the agent's code (only inside a sandbox)
+               allow_exec:bool=False) -> list[CheckResult]: # let SANDBOX_KINDS run the agent's code (only inside a sandbox)
     "Run every check against the workspace at `root`, in order."
     ws = Workspace(root, originals, allow_exec)
     return [run_check(s, ws) for s in specs]
 
-def code_score(results:list[dict]) -> float|None:
+def code_score(results:list[CheckResult]) -> float|None:
     "Weighted mean of the scored results; None when none was scored (or all weights are 0): errors stay out of the mean."
-    scored = [r for r in results if r["status"] == "scored"]
-    total = sum(r["weight"] for r in scored)
-    return sum(r["weight"] * r["score"] for r in scored) / total if total else None
+    scored = [r for r in results if r.status == "scored"]
+    total = sum(r.weight for r in scored)
+    return sum(r.weight * r.score for r in scored) / total if total else None
 
 # %% ../../nbs/20_grade_checks.ipynb
 def _show(v, n:int=80) -> str:

@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 import traceback
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 if __package__: checklib = importlib.import_module(".checks", __package__)  # inside the clawgym package
@@ -29,11 +30,13 @@ else: from clawgym.grade import checks as checklib  # this notebook
 MOUNT, SANDBOX_KINDS, run_checks = checklib.MOUNT, checklib.SANDBOX_KINDS, checklib.run_checks
 
 # %% auto 0
-__all__ = ['MOUNT', 'SANDBOX_KINDS', 'run_checks', 'MAX_VERDICT', 'PRELOAD', 'GRADING_FILE', 'CHECKS_FILE', 'SPEC_FORMAT',
-           'PAYLOAD_FILE', 'is_score', 'checker_contract', 'evidence', 'grade_forked', 'aggregate', 'core_files',
-           'reward', 'main']
+__all__ = ['MOUNT', 'SANDBOX_KINDS', 'run_checks', 'MAX_REASON', 'MAX_VERDICT', 'PRELOAD', 'GRADING_FILE', 'CHECKS_FILE',
+           'SPEC_FORMAT', 'PAYLOAD_FILE', 'is_score', 'checker_contract', 'evidence', 'grade_forked', 'Verdict',
+           'aggregate', 'core_files', 'reward', 'main']
 
 # %% ../../nbs/21_grade_core.ipynb
+MAX_REASON = 500  # characters of a checker's reason kept in the verdict
+
 def is_score(v) -> bool:
     "A finite int or float in [0, 1]; bools are not scores."
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and 0 <= v <= 1
@@ -42,22 +45,38 @@ def _show(v, n:int=160) -> str:
     s = repr(v)
     return s if len(s) <= n else s[:n] + "..."
 
-def checker_contract(out) -> tuple[dict|None, str|None]:
-    "(sub-scores, None) when `out` keeps the checker contract, else (None, what is wrong with it)."
+def _value_problem(v) -> str|None:
+    "What is wrong with one value a checker returned, or None when it is a score or a {score, reason} object."
+    if not isinstance(v, dict): return None if is_score(v) else "bools are not scores" if isinstance(v, bool) else "not a number in [0, 1]"
+    keys = set(v)
+    if keys != {"score", "reason"}:
+        unknown, missing = sorted(map(str, keys - {"score", "reason"})), [k for k in ("score", "reason") if k not in keys]
+        return "; ".join(([f"unknown keys {unknown}"] if unknown else []) + ([f"missing {missing}"] if missing else []))
+    if not is_score(v["score"]): return f"'score' must be a number in [0, 1] (bools are not scores), got {_show(v['score'], 60)}"
+    if not isinstance(v["reason"], str): return f"'reason' must be a string, got {type(v['reason']).__name__}"
+    return None
+
+def checker_contract(out) -> tuple[dict|None, dict|None, str|None]:
+    "(sub-scores, reasons, None) when `out` keeps the checker contract, else (None, None, what is wrong with it)."
     if not isinstance(out, dict) or not out:
-        return None, f"grade() must return a non-empty dict of sub-scores, got {_show(out)}"
-    bad = {k: v for k, v in out.items() if not is_score(v)}
-    if bad: return None, f"grade() returned values that are not numbers in [0, 1] (bools are not scores): {_show(bad)}"
-    return {str(k): float(v) for k, v in out.items()}, None
+        return None, None, f"grade() must return a non-empty dict of sub-scores, got {_show(out)}"
+    bad = [f"{k!r}: {_show(v, 80)} ({why})" for k, v in out.items() if (why := _value_problem(v))]
+    if bad:
+        return None, None, ("grade() returned values that are not numbers in [0, 1] (bools are not scores) nor "
+                            "{'score': number, 'reason': str} objects: " + "; ".join(bad)[:600])
+    scores = {str(k): float(v["score"] if isinstance(v, dict) else v) for k, v in out.items()}
+    return scores, {str(k): v["reason"][:MAX_REASON] for k, v in out.items() if isinstance(v, dict)}, None
 
 # %% ../../nbs/21_grade_core.ipynb
 def evidence(status:str="scored", # scored | error | timeout
              scores:dict|None=None, # sub-score name -> [0, 1]
              error:str|None=None, # why there are no scores
              log:str="", # the tail of what the checker printed
-             failed:str|None=None) -> dict: # set when a failing script is counted as 0.0 (foreign formats): why it failed
+             failed:str|None=None, # set when a failing script is counted as 0.0 (foreign formats): why it failed
+             reasons:dict|None=None) -> dict: # sub-score name -> why, for the sub-scores the checker explained
     "One piece of code evidence."
-    return {"status": status, "scores": dict(scores or {}), "error": error, "log": log[-2000:], "failed": failed}
+    return {"status": status, "scores": dict(scores or {}), "reasons": dict(reasons or {}), "error": error, "log": log[-2000:],
+            "failed": failed}
 
 # %% ../../nbs/21_grade_core.ipynb
 MAX_VERDICT = 1 << 20  # bytes of verdict a grader child may send back
@@ -77,9 +96,10 @@ def _grade_child(checker:str, workspace:str, transcript, w:int, log_fd:int):
         exec(compile(src, checker, "exec"), ns)
         if not callable(ns.get("grade")): raise RuntimeError("the checker defines no grade(transcript, workspace_path) function")
         out = ns["grade"](transcript, workspace)
-        scores, why = checker_contract(out)
+        scores, reasons, why = checker_contract(out)
         # bad_values: a dict whose values are not scores, which no runner reads as 0; a non-dict or empty dict is a plain failure
-        verdict = {"scores": scores} if why is None else {"error": why, "bad_values": isinstance(out, dict) and bool(out)}
+        bad_values = isinstance(out, dict) and bool(out)
+        verdict = {"scores": scores, "reasons": reasons} if why is None else {"error": why, "bad_values": bad_values}
     except SystemExit as e: verdict = {"error": f"the checker called sys.exit({e.code!r})"}
     except BaseException as e:
         traceback.print_exc()
@@ -161,9 +181,25 @@ def grade_forked(checker, # path of the checker's .py file (defines grade)
         except ValueError: verdict = None
         if not isinstance(verdict, dict):
             out.append(evidence("error", error=f"checker {_ended(status)}: {text.strip()[-300:] or 'no output'}", log=text))
-        elif "scores" in verdict: out.append(evidence("scored", verdict["scores"], log=text))
+        elif "scores" in verdict: out.append(evidence("scored", verdict["scores"], log=text, reasons=verdict["reasons"]))
         else: out.append(evidence("error", error=verdict["error"], log=text) | {"bad_values": bool(verdict.get("bad_values"))})
     return out
+
+# %% ../../nbs/21_grade_core.ipynb
+@dataclass
+class Verdict:
+    "The grading core's final word on one workspace: `value` in [0, 1] when `status` is 'scored', else the `error` that stopped it."
+    status: str  # scored | error | timeout
+    value: float | None = None  # the final score
+    code: float | None = None  # weighted mean of the checks' and the checker's sub-scores
+    rubric: float | None = None  # weighted mean of the judged rules
+    subscores: dict = field(default_factory=dict)  # check or checker sub-score name -> [0, 1]
+    reasons: dict = field(default_factory=dict)  # check, checker sub-score or rule name -> why it scored so
+    error: str | None = None
+
+    def to_dict(self) -> dict:
+        "The JSON form, keys in field order: what the exported reward prints."
+        return asdict(self)
 
 # %% ../../nbs/21_grade_core.ipynb
 def _rubric(scores:dict, weights:dict) -> float|None:
@@ -171,29 +207,30 @@ def _rubric(scores:dict, weights:dict) -> float|None:
     wsum = sum(weights.get(k, 1.0) for k in scores)
     return sum(weights.get(k, 1.0) * v for k, v in scores.items()) / wsum if scores and wsum else None
 
-def _error(error:str, subs:dict, reasons:dict) -> dict:
-    return {"status": "error", "value": None, "code": None, "rubric": None, "subscores": subs, "reasons": reasons, "error": error}
+def _error(error:str, subs:dict, reasons:dict, status:str="error") -> Verdict:
+    return Verdict(status, subscores=subs, reasons=reasons, error=error)
 
 # %% ../../nbs/21_grade_core.ipynb
-def aggregate(results:list, # check results from the check library (name, score, status, reason, weight, hard)
+def aggregate(results:list, # `CheckResult`s from the check library
               evidence:list, # checker / reward evidence dicts (see `evidence`)
               aggregation:dict|None=None, # {mode, code_weight, rubric_weight, gate, gate_cap}
               rubric_scores:dict|None=None, # judged rule name -> [0, 1]
               rubric_weights:dict|None=None, # rule name -> weight
               rubric_rules:list|None=None, # names of every rubric rule, judged or not
-              judge_error:str|None=None) -> dict: # set when the judge failed on some rule
-    "The final verdict {status, value, code, rubric, subscores, reasons, error} from checks, checker evidence and rubric scores."
+              judge_error:str|None=None) -> Verdict: # set when the judge failed on some rule
+    "The final verdict from checks, checker evidence and rubric scores."
     agg = {"mode": "code_only", "code_weight": 0.7, "rubric_weight": 0.3, "gate": False, "gate_cap": 0.0, **(aggregation or {})}
-    reasons = {r["name"]: r["reason"] for r in results}
-    subs = {r["name"]: r["score"] for r in results if r["status"] == "scored"}
+    reasons = {r.name: r.reason for r in results}
+    subs = {r.name: r.score for r in results if r.status == "scored"}
     if judge_error: return _error("judge failed on rule " + judge_error[:500], subs, reasons)
     for ev in evidence:
-        if ev["status"] != "scored": return {**_error(ev["error"], subs, reasons), "status": ev["status"]}
+        if ev["status"] != "scored": return _error(ev["error"], subs, reasons, ev["status"])
         subs.update(ev["scores"])
+        reasons.update(ev["reasons"])
         if ev.get("failed"): reasons["checker_failed"] = ev["failed"]
-    errors = [f"{r['name']}: {r['reason']}" for r in results if r["status"] != "scored"]
+    errors = [f"{r.name}: {r.reason}" for r in results if r.status != "scored"]
     if errors: return _error("check error: " + "; ".join(errors)[:500], subs, reasons)
-    weighted = [(r["weight"], r["score"]) for r in results] + [(1.0, v) for ev in evidence for v in ev["scores"].values()]
+    weighted = [(r.weight, r.score) for r in results] + [(1.0, v) for ev in evidence for v in ev["scores"].values()]
     total = sum(w for w, _ in weighted)
     code = sum(w * s for w, s in weighted) / total if total > 0 else None
     rubric = _rubric(rubric_scores or {}, rubric_weights or {})
@@ -207,13 +244,12 @@ def aggregate(results:list, # check results from the check library (name, score,
     elif rubric is None or agg["mode"] == "code_only": value = code
     elif agg["mode"] == "mean": value = (code + rubric) / 2
     else: value = (agg["code_weight"] * code + agg["rubric_weight"] * rubric) / (agg["code_weight"] + agg["rubric_weight"])
-    failed_hard = [r["name"] for r in results if r["hard"] and r["score"] < 1]
+    failed_hard = [r.name for r in results if r.hard and r.score < 1]
     if agg["gate"] and failed_hard:
         value = min(value, agg["gate_cap"])
         reasons["gate"] = f"hard check(s) failed: {failed_hard}; score capped at {agg['gate_cap']:g}"
     r6 = lambda v: None if v is None else round(v, 6)
-    return {"status": "scored", "value": r6(min(1.0, max(0.0, value))), "code": r6(code), "rubric": r6(rubric),
-            "subscores": subs, "reasons": reasons, "error": None}
+    return Verdict("scored", r6(min(1.0, max(0.0, value))), r6(code), r6(rubric), subs, reasons)
 
 # %% ../../nbs/21_grade_core.ipynb
 GRADING_FILE, CHECKS_FILE = "clawgym_grading.py", "clawgym_checks.py"  # the core's file names in exported folders
@@ -245,7 +281,7 @@ def _graded_copy(workspace:Path, here:Path, tmp:str) -> Path:
 
 def reward(here, # the folder holding task.json (and the checker file it names)
            workspace=None, # the workspace to grade; default $CLAWGYM_WORKSPACE or /root/.openclaw/workspace
-           transcript:list|None=None) -> dict: # default: the transcript in $OPENCLAW_REWARD_PAYLOAD
+           transcript:list|None=None) -> Verdict: # default: the transcript in $OPENCLAW_REWARD_PAYLOAD
     "Grade `workspace` with the task in `here/task.json`: the verdict that `aggregate` gives."
     here = Path(here).resolve()
     workspace = Path(workspace or os.environ.get("CLAWGYM_WORKSPACE") or MOUNT).resolve()
@@ -278,7 +314,7 @@ def main(argv:list|None=None) -> int:
     try:
         if a.cmd == "checks":
             with open(a.spec, encoding="utf-8") as f: spec = json.load(f)
-            print(json.dumps(run_checks(spec["checks"], a.workspace, spec.get("originals"), a.allow_exec)))
+            print(json.dumps([r.to_dict() for r in run_checks(spec["checks"], a.workspace, spec.get("originals"), a.allow_exec)]))
         elif a.cmd == "checker":
             if len(a.pairs) % 2: ap.error("checker takes WORKSPACE TRANSCRIPT pairs")
             jobs = []
@@ -287,11 +323,11 @@ def main(argv:list|None=None) -> int:
             print(json.dumps(grade_forked(a.checker, jobs, a.timeout)))
         else:
             v = reward(a.here)
-            print(json.dumps(v))
-            if v["status"] != "scored":
-                print(f"clawgym_grading: {v['status']}: {v['error']}", file=sys.stderr)
+            print(json.dumps(v.to_dict()))
+            if v.status != "scored":
+                print(f"clawgym_grading: {v.status}: {v.error}", file=sys.stderr)
                 return 1
-            print(v["value"])
+            print(v.value)
     except (OSError, ValueError, KeyError) as e:
         print(f"clawgym_grading: {type(e).__name__}: {e}", file=sys.stderr)
         return 2

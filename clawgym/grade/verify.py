@@ -13,11 +13,11 @@ import re
 import shlex
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import core as grading
-from .checks import SANDBOX_KINDS, Workspace, run_checks
+from .checks import SANDBOX_KINDS, CheckResult, Workspace, run_checks
 from ..core import MOUNT, Score, Task, scratch_root
 from ..env.sandbox import Limits, Sandbox, default_backend
 from ..env.workspace import workspace_files, materialize
@@ -77,11 +77,14 @@ class CodeEvidence:
     log: str = ""  # the tail of what the verifier printed
     failed: str | None = None  # set when a failing grader counts as 0.0 (foreign formats): why it failed
     ran: bool = True  # False when the grader could not even be judged to have run (sandbox trouble, bad values, a timeout)
+    reasons: dict = field(default_factory=dict)  # name -> why, for the sub-scores a checker explained
 
     @classmethod
-    def of(cls, ev:dict): return cls(ev["scores"], ev["status"], ev["error"], ev.get("log", ""), ev.get("failed"), not ev.get("bad_values"))
+    def of(cls, ev:dict):
+        return cls(ev["scores"], ev["status"], ev["error"], ev.get("log", ""), ev.get("failed"), not ev.get("bad_values"),
+                   ev.get("reasons", {}))
 
-    def as_dict(self) -> dict: return grading.evidence(self.status, self.scores, self.error, self.log, self.failed)
+    def as_dict(self) -> dict: return grading.evidence(self.status, self.scores, self.error, self.log, self.failed, self.reasons)
 
     def lenient(self, name:str) -> CodeEvidence: # the sub-score the 0.0 is recorded under
         "As foreign formats grade: a grader that ran and failed scores 0.0, marked `failed`; timeouts and bad values stay errors."
@@ -143,16 +146,16 @@ def run_checker(task:Task, workspace, transcript:list|None=None, backend:str="au
     "Run the task's Python `grade(transcript, workspace_path)` in a fresh sandbox; its dict values become sub-scores."
     return run_checker_many(task, [(workspace, transcript)], backend, timeout)[0]
 
-def run_sandbox_checks(specs:list[dict], workspace, originals:dict, backend:str="auto", timeout:float=60.0) -> list[dict]:
+def run_sandbox_checks(specs:list[dict], workspace, originals:dict, backend:str="auto", timeout:float=60.0) -> list[CheckResult]:
     "Run checks that execute the agent's code (SANDBOX_KINDS) with the grading core inside a fresh sandbox."
     files = _core_files() | {"checks.json": (json.dumps({"checks": specs, "originals": originals}).encode(), 0o644)}
     command = lambda ws, hidden: f"python3 {hidden}/{grading.GRADING_FILE} checks --allow-exec {hidden}/checks.json {shlex.quote(ws)}"
     r = _in_sandbox(workspace, files, command, backend, timeout)
-    fail = lambda why: [{"name": c.get("name") or c["kind"], "kind": c["kind"], "score": None, "status": "error", "reason": why,
-                         "weight": c.get("weight", 1.0), "hard": bool(c.get("hard", False))} for c in specs]
+    fail = lambda why: [CheckResult(c.get("name") or c["kind"], c["kind"], reason=why, weight=c.get("weight", 1.0),
+                                    hard=bool(c.get("hard", False))) for c in specs]
     if r.timed_out: return fail(f"sandboxed checks ran past {timeout:g}s")
     out, err = _last_json(r, "sandboxed checks")
-    return fail(err) if err else out
+    return fail(err) if err else [CheckResult.from_dict(d) for d in out]
 
 # %% ../../nbs/22_grade_verify.ipynb
 REWARD_ENV = {"HOME": "/root", "LC_ALL": "C.UTF-8", "OPENCLAW_REWARD_PAYLOAD": f"{MOUNT}/{grading.PAYLOAD_FILE}"}
@@ -316,7 +319,7 @@ class Judge:
         return {r.name: self.judge_rule(task, r, workspace, messages) for r in task.rubric}
 
 # %% ../../nbs/22_grade_verify.ipynb
-def aggregate(task:Task, results:list[dict], evidence:list[CodeEvidence], judgements:dict|None=None) -> Score:
+def aggregate(task:Task, results:list[CheckResult], evidence:list[CodeEvidence], judgements:dict|None=None) -> Score:
     "Combine check results, checker/reward evidence and the judge's rule judgements into the task's final Score (`grading.aggregate`)."
     judgements = judgements or {}
     judge_log = {k: {"prompt": j.prompt, "answers": j.answers, "samples": j.samples, "spread": j.spread} for k, j in judgements.items()}
@@ -324,11 +327,11 @@ def aggregate(task:Task, results:list[dict], evidence:list[CodeEvidence], judgem
     v = grading.aggregate(results, [e.as_dict() for e in evidence], task.aggregation.to_dict(),
                           {k: j.score for k, j in judgements.items() if j.score is not None}, {r.name: r.weight for r in task.rubric},
                           [r.name for r in task.rubric], failed or None)
-    reasons = v["reasons"]
+    reasons = v.reasons
     for k, j in judgements.items(): reasons[k] = j.reason + (f" (samples {j.samples}, spread {j.spread:g})" if len(j.samples) > 1 else "")
-    if v["status"] != "scored":
-        return Score(status=v["status"], error=v["error"], subscores=v["subscores"], reasons=reasons, judge=judge_log if failed else {})
-    return Score(value=v["value"], code=v["code"], rubric=v["rubric"], subscores=v["subscores"], reasons=reasons,
+    if v.status != "scored":
+        return Score(status=v.status, error=v.error, subscores=v.subscores, reasons=reasons, judge=judge_log if failed else {})
+    return Score(value=v.value, code=v.code, rubric=v.rubric, subscores=v.subscores, reasons=reasons,
                  rubric_scores={k: j.score for k, j in judgements.items()}, judge=judge_log)
 
 # %% ../../nbs/22_grade_verify.ipynb
@@ -356,8 +359,8 @@ def _verify(task:Task, workspace, messages, backend:str, timeout:float, judge, s
     originals = originals_of(task) if specs else {}
     local = [c for c in specs if c["kind"] not in SANDBOX_KINDS]
     boxed = [c for c in specs if c["kind"] in SANDBOX_KINDS]
-    by_name = {r["name"]: r for r in (run_checks(local, workspace, originals) if local else [])}
-    if boxed: by_name.update({r["name"]: r for r in run_sandbox_checks(boxed, workspace, originals, backend, timeout)})
+    by_name = {r.name: r for r in (run_checks(local, workspace, originals) if local else [])}
+    if boxed: by_name.update({r.name: r for r in run_sandbox_checks(boxed, workspace, originals, backend, timeout)})
     results = [by_name[c.get("name") or c["kind"]] for c in specs]
     evidence = []
     if task.checker:

@@ -51,17 +51,34 @@ timeout=20, cwd=root)
         pass
     return [{"ok": False}] * len(cases)
 
+def show(v):
+    s = repr(v)
+    return s if len(s) <= 60 else s[:57] + "..."
+
+def failure(c, g):
+    "None when the case passed, else what its call did."
+    call = c["module"] + "." + c["fn"] + "(" + ", ".join(show(a) for a in c["args"]) + ")"
+    if not isinstance(g, dict) or g.get("ok") is not True:
+        err = g.get("error") if isinstance(g, dict) else None
+        return call + (" raised " + str(err) if err else " gave no result (the run crashed or timed out)")
+    if not same(g.get("value"), c["expect"]): return call + " returned " + show(g.get("value")) + ", expected " + show(c["expect"])
+    return None
+
 def grade(transcript, workspace_path):
     cases = [c for group in GROUPS.values() for c in group]
-    got, scores = run(workspace_path, cases), {}  # one child process runs every case: the agent's code never runs in \
-the grader
+    got, scores, reasons = run(workspace_path, cases), {}, {}  # one child process runs every case: the agent's code \
+never runs in the grader
     for name, group in GROUPS.items():
         mine, got = got[:len(group)], got[len(group):]
-        scores[name] = sum(1 for c, g in zip(group, mine) if isinstance(g, dict) and g.get("ok") is True and \
-same(g.get("value"), c["expect"])) / len(group)
+        bad = [(i, why) for i, (c, g) in enumerate(zip(group, mine), 1) if (why := failure(c, g))]
+        scores[name] = (len(group) - len(bad)) / len(group)
+        reasons[name] = (f"{len(group) - len(bad)}/{len(group)} cases passed; case {bad[0][0]}: {bad[0][1]}" if bad
+                         else "the case passed" if len(group) == 1 else f"all {len(group)} cases passed")
     for name in scores:
-        if name != MAIN: scores[name] *= scores[MAIN]
-    return scores
+        if name != MAIN:
+            scores[name] *= scores[MAIN]
+            if scores[MAIN] < 1: reasons[name] += f"; scaled by the {MAIN!r} score, {scores[MAIN]:g}"
+    return {name: {"score": scores[name], "reason": reasons[name]} for name in scores}
 '''
 
 # %% ../../../nbs/51f1_synth_fam_codecheck.ipynb

@@ -31,18 +31,29 @@ def grade(transcript, workspace_path):
     names = [f"section:{h}" for h in secs] + [f"order:{h}" for h, its in secs.items() if SPEC["ordered"] and len(its) > 1]'''
     r''' + ["no_other_sections"]
     try: found = sections(open(os.path.join(workspace_path, SPEC["path"]), encoding="utf-8").read())
-    except (OSError, UnicodeDecodeError): return {n: 0.0 for n in names}
+    except (OSError, UnicodeDecodeError) as e:
+        return {n: {"score": 0.0, "reason": f"{SPEC['path']} cannot be read ({type(e).__name__})"} for n in names}
     res = {}
     for h, items in secs.items():
         bullets = found.get(norm(h), [])
         hits = [next((i for i, b in enumerate(bullets) if all(n.casefold() in b for n in item)), None) for item in items]
         used = {i for i in hits if i is not None}
         ok = sum(i is not None for i in hits)
-        res[f"section:{h}"] = ok / (len(items) + len(bullets) - len(used))
-        if SPEC["ordered"] and len(items) > 1: res[f"order:{h}"] = float(ok == len(items) == len(bullets) and hits == sorted(hits))
+        missing = [" ".join(item) for item, i in zip(items, hits) if i is None]
+        extra = [b for i, b in enumerate(bullets) if i not in used]
+        notes = ([f"missing {missing}"] if missing else []) + ([f"unexpected {extra}"] if extra else [])
+        why = f"no {h!r} section" if norm(h) not in found else "; ".join(notes) or f"{ok}/{len(items)} items and nothing else"
+        res[f"section:{h}"] = (ok / (len(items) + len(bullets) - len(used)), why)
+        if SPEC["ordered"] and len(items) > 1:
+            right = ok == len(items) == len(bullets)
+            inorder = right and hits == sorted(hits)  # hits hold None unless the section is right
+            res[f"order:{h}"] = (float(inorder), "in order" if inorder else "out of order" if right
+                                 else "not judged: the section's items are not exactly the expected ones")
     extra = [h for h in found if h not in {norm(x) for x in secs}]
-    res["no_other_sections"] = float(not extra and any(res[f"section:{h}"] > 0 for h in secs))
-    return {n: res[n] for n in names}
+    hit = any(res[f"section:{h}"][0] > 0 for h in secs)
+    res["no_other_sections"] = (float(not extra and hit), f"unexpected sections {extra}" if extra
+                                else "no other sections" if hit else "no expected item found in any section")
+    return {n: {"score": res[n][0], "reason": res[n][1]} for n in names}
 ''')  # one string; the break after `names = ...` only keeps this source under 140 columns (tasks carry the text verbatim)
 
 # %% ../../../nbs/51a1_synth_fam_listcheck.ipynb
