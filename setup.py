@@ -9,7 +9,8 @@ cfg.read(Path(__file__).parent / "settings.ini", encoding="utf-8")
 cfg = cfg["DEFAULT"]
 
 requirements = cfg.get("requirements", "").split()
-dev_requirements = cfg.get("dev_requirements", "").split()
+# Every other `<name>_requirements` key is an optional extra: `hf_requirements` -> pip install "clawgym[hf]".
+extras = {k.removesuffix("_requirements"): cfg[k].split() for k in cfg if k.endswith("_requirements") and k != "requirements"}
 scripts = [s.strip() for s in cfg.get("console_scripts", "").split() if s.strip()]
 
 setuptools.setup(
@@ -27,7 +28,7 @@ setuptools.setup(
     package_data={"clawgym": ["assets/**/*"]},
     python_requires=f">={cfg['min_python']}",
     install_requires=requirements,
-    extras_require={"dev": dev_requirements},
+    extras_require=extras,
     entry_points={"console_scripts": scripts, "nbdev": [f"{cfg['lib_path']}={cfg['lib_path']}._modidx:d"]},
     zip_safe=False,
 )

@@ -147,10 +147,17 @@ def _cmd_export(a):
         r = export_sft(a.run, a.out, min_score=a.min_score, tools_profile=a.tools_profile, args_as_dict=a.args_dict)
         print(json.dumps(r, indent=2))
         print(f"wrote {r['written']} of {r['episodes']} episodes as SFT chat JSONL to {r['out']}")
-    else:
+    elif a.format == "parquet":
         tasks = load_tasks(a.tasks).tasks if a.tasks else None
         out = export_parquet(a.run, a.out, tasks=tasks)
         print(f"wrote one row per episode to {out}")
+    else:
+        from clawgym.run.datasets import export_hf_sft, export_hf_tasks
+        if not a.out: raise ValueError(f"export {a.format} needs --out DIR (the Hugging Face dataset folder to write)")
+        if a.format == "hf-tasks": r = export_hf_tasks(a.run, a.out, split=a.split)  # r["skipped"]: tasks that do not load
+        else: r = export_hf_sft(a.run, a.out, split=a.split, min_score=a.min_score, tools_profile=a.tools_profile)
+        print(json.dumps(r, indent=2))
+        print(f"wrote {r['rows']} rows as split {r['split']!r} of the Hugging Face dataset {r['out']} (README.md, data/)")
     return 0
 
 # %% ../nbs/99_cli.ipynb
@@ -327,15 +334,19 @@ def _run_parsers(sub):
     _executor_flags(r, run_tasks, ray=True)
     _grading_flags(r)
     r.set_defaults(fn=_cmd_run)
-    e = sub.add_parser("export", help="export a run's trajectories: SFT chat JSONL or parquet")
-    e.add_argument("format", choices=["sft", "parquet"], help="sft: messages + tools per line (TRL); parquet: one row per episode")
-    e.add_argument("run", help="run folder (made by `clawgym run`) or its trajectories.jsonl")
-    e.add_argument("--out", default=None, help="output file (required for sft; parquet default: RUN/trajectories.parquet)")
-    e.add_argument("--min-score", type=float, default=1.0, help="sft: keep scored episodes at or above this score")
+    e = sub.add_parser("export", help="export a run's trajectories (SFT chat JSONL, parquet) or tasks and SFT data as HF datasets")
+    e.add_argument("format", choices=["sft", "parquet", "hf-tasks", "hf-sft"],
+                   help="sft: messages + tools per line (TRL); parquet: one row per episode; hf-tasks, hf-sft: a HF dataset folder")
+    e.add_argument("run", help="run folder (made by `clawgym run`) or its trajectories.jsonl; hf-sft: also an SFT JSONL; "
+                               "hf-tasks: any supported task PATH")
+    e.add_argument("--out", default=None,
+                   help="output file (required for sft; parquet default: RUN/trajectories.parquet); hf-*: the dataset folder")
+    e.add_argument("--min-score", type=float, default=1.0, help="sft, hf-sft: keep scored episodes at or above this score")
     e.add_argument("--tools-profile", default=None,
-                   help="sft: the tool profile whose schemas each line carries (minimal, coding, full, openclaw); default: the run's own")
+                   help="sft, hf-sft: the tool profile whose schemas go in each row (minimal, coding, full, openclaw); default: the run's")
     e.add_argument("--args-dict", action="store_true", help="sft: tool-call arguments as objects (many HF chat templates) not JSON strings")
     e.add_argument("--tasks", default=None, help="parquet: the task set, to add category and difficulty columns")
+    e.add_argument("--split", default="train", help="hf-tasks, hf-sft: the split to write (train, test, validation, ...)")
     e.set_defaults(fn=_cmd_export)
 
 # %% ../nbs/99_cli.ipynb

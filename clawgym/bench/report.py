@@ -12,6 +12,7 @@ import numpy as np
 from .calibrate import PASS
 from .metrics import bench_metrics, bin_order, failure_mode, paired_compare, run_inputs
 from ..run.rollout import load_run
+from ..run.table import PARQUET_SCHEMA, RULE, SUB, Run
 from ..core import write_json, write_text
 
 # %% auto 0
@@ -112,23 +113,21 @@ def _plots(out:Path, labels:list[str], metrics:list[dict], episodes) -> list[str
 
 # %% ../../nbs/86_bench_report.ipynb
 def _episodes_frame(labels:list[str], runs:list, indexes:list[dict], threshold:float):
-    "One row per episode of every run: rollout's trajectory row plus run, category, difficulty, pass and failure mode."
+    "One row per episode of every run: its `Run.rows` row plus run, the bench's category and difficulty, pass and failure mode."
     import polars as pl
-    from clawgym.run.rollout import PARQUET_SCHEMA, trajectory_row
-    types = {"str": pl.Utf8, "int": pl.Int64, "float": pl.Float64}
-    schema = {"run": pl.Utf8, **{k: types[v] for k, v in PARQUET_SCHEMA.items()}, "difficulty_bin": pl.Utf8,
-              "calibrated_difficulty": pl.Float64, "passed": pl.Boolean, "failure_mode": pl.Utf8}
     rows = []
     for lab, run, index in zip(labels, runs, indexes):
-        for t in load_run(run):
-            info = index.get(t.task_id)
-            if info is None: continue
-            r = trajectory_row(t)
+        trajs = Run(t for t in load_run(run) if t.task_id in index)
+        for t, r in zip(trajs, trajs.rows()):
+            info = index[t.task_id]
             r.update(run=lab, category=info["category"], difficulty=info["declared_difficulty"], difficulty_bin=info["difficulty_bin"],
                      calibrated_difficulty=float(info["difficulty"]),
                      passed=bool(t.score and t.score.ok and t.score.value >= threshold),
                      failure_mode=failure_mode(t, info, threshold))
             rows.append(r)
+    subs = sorted({c for r in rows for c in r if c.startswith((SUB, RULE))})  # runs of one bench may differ in their checks
+    schema = {"run": pl.Utf8, **Run.polars_schema(PARQUET_SCHEMA), "difficulty_bin": pl.Utf8, "calibrated_difficulty": pl.Float64,
+              "passed": pl.Boolean, "failure_mode": pl.Utf8, **Run.polars_schema(subs)}
     return pl.DataFrame(rows, schema=schema)
 
 def _side_by_side(labels, groups:list[dict], what:str) -> str:

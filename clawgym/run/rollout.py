@@ -32,15 +32,15 @@ from ..policies.base import OraclePolicy, Policy, make_policy
 from ..env.workspace import archive_name
 from ..core import Task, TaskFormatError, Trajectory, exit_with, write_json, write_text
 from ..records import Record, json_error
+from .table import Run
 from ..tasks.formats import TaskSet, load_tasks
 from ..env.harness import check_harness
 from ..env.sandbox import default_backend
 from ..env.tools import PROFILES, tool_schemas
 
 # %% auto 0
-__all__ = ['GATHER_S', 'EXECUTORS', 'LOCK_FILE', 'RUN_FILES', 'PARQUET_SCHEMA', 'TrajectoryStore', 'load_run', 'summarize',
-           'run_lock', 'RunConfig', 'run_tasks_of', 'run_tasks', 'refuse_run_files', 'export_sft', 'trajectory_row',
-           'export_parquet']
+__all__ = ['GATHER_S', 'EXECUTORS', 'LOCK_FILE', 'RUN_FILES', 'TrajectoryStore', 'load_run', 'summarize', 'run_lock', 'RunConfig',
+           'run_tasks_of', 'run_tasks', 'refuse_run_files', 'export_sft', 'export_parquet']
 
 # %% ../../nbs/61_run_rollout.ipynb
 class TrajectoryStore:
@@ -92,13 +92,13 @@ class TrajectoryStore:
             os.fsync(f.fileno())
 
 # %% ../../nbs/61_run_rollout.ipynb
-def load_run(run) -> list[Trajectory]:
+def load_run(run) -> Run:
     "The trajectories of a run folder (or of its `trajectories.jsonl`), read without changing the file."
     p = Path(run)
     f = p / "trajectories.jsonl" if p.is_dir() else p
     if not f.is_file():
         raise FileNotFoundError(f"no trajectories at {f}: pass a run folder made by `clawgym run`, or its trajectories.jsonl")
-    return TrajectoryStore(f, repair=False).load()
+    return Run(TrajectoryStore(f, repair=False).load())
 
 # %% ../../nbs/61_run_rollout.ipynb
 def summarize(trajs:list[Trajectory], policy:str="", backend:str="", wall_s:float=0.0) -> dict:
@@ -436,43 +436,13 @@ def export_sft(run, # run folder (or its trajectories.jsonl)
     return {**counts, "written": len(lines), "out": str(out)}
 
 # %% ../../nbs/61_run_rollout.ipynb
-PARQUET_SCHEMA = {"task_id": "str", "policy": "str", "model": "str", "sample": "int", "seed": "int", "status": "str",
-                  "score": "float", "code": "float", "rubric": "float", "error": "str", "subscores": "str",
-                  "rubric_scores": "str", "stop_reason": "str", "turns": "int", "tool_calls": "int", "tool_errors": "int",
-                  "tokens_in": "int", "tokens_out": "int", "gen_s": "float", "tool_s": "float", "wall_s": "float",
-                  "files_added": "int", "files_modified": "int", "files_deleted": "int", "backend": "str", "clawgym": "str",
-                  "settings": "str", "task_hash": "str", "category": "str", "difficulty": "int", "messages": "str"}
-
-def trajectory_row(t:Trajectory, task:Task|None=None) -> dict:
-    "One flat row for a trajectory (the columns of `PARQUET_SCHEMA`); `task` adds category and difficulty."
-    sc, pv = t.score, t.provenance
-    return {"task_id": t.task_id, "policy": t.policy, "model": t.model, "sample": t.sample, "seed": t.seed,
-            "status": sc.status if sc else "missing", "score": sc.value if sc else None, "code": sc.code if sc else None,
-            "rubric": sc.rubric if sc else None, "error": sc.error if sc else None,
-            "subscores": json.dumps(sc.subscores if sc else {}), "rubric_scores": json.dumps(sc.rubric_scores if sc else {}),
-            "stop_reason": t.stop_reason, "turns": len(t.steps), "tool_calls": sum(len(s.tool_calls) for s in t.steps),
-            "tool_errors": sum(s.errors for s in t.steps), "tokens_in": sum(s.tokens_in for s in t.steps),
-            "tokens_out": sum(s.tokens_out for s in t.steps), "gen_s": round(sum(s.gen_s for s in t.steps), 6),
-            "tool_s": round(sum(s.tool_s for s in t.steps), 6), "wall_s": t.wall_s,
-            "files_added": t.diff.get("n_added", 0), "files_modified": t.diff.get("n_modified", 0),
-            "files_deleted": t.diff.get("n_deleted", 0), "backend": pv.get("backend"), "clawgym": pv.get("clawgym"),
-            "settings": json.dumps(pv.get("settings", {}), sort_keys=True), "task_hash": pv.get("task_hash"),
-            "category": task.meta.category if task else None, "difficulty": task.meta.difficulty if task else None,
-            "messages": json.dumps(t.messages, ensure_ascii=False)}
-
-# %% ../../nbs/61_run_rollout.ipynb
 def export_parquet(run, # run folder (or its trajectories.jsonl)
                    out=None, # output file; default: trajectories.parquet in the run folder
-                   tasks:list[Task]|None=None) -> Path: # the task set, for category and difficulty
+                   tasks:list[Task]|TaskSet|None=None) -> Path: # the task set, for category and difficulty
     "Write one row per episode of the run to a parquet file; returns its path."
-    import polars as pl
-    trajs = load_run(run)
+    df = load_run(run).to_polars(tasks)
     p = Path(run)
     out = refuse_run_files(run, out) if out else (p if p.is_dir() else p.parent) / "trajectories.parquet"
-    by_id = {t.id: t for t in tasks or []}
-    types = {"str": pl.Utf8, "int": pl.Int64, "float": pl.Float64}
-    df = pl.DataFrame([trajectory_row(t, by_id.get(t.task_id)) for t in trajs],
-                      schema={k: types[v] for k, v in PARQUET_SCHEMA.items()})
     out.parent.mkdir(parents=True, exist_ok=True)
     df.write_parquet(out)
     return out
