@@ -15,8 +15,8 @@ from ..procedural import Draft, csv_text, day, family, unchanged
 
 # %% auto 0
 __all__ = ['SERVICES', 'INFO_MSGS', 'CONF', 'PREFIX', 'RENAMES', 'DEPRECATED', 'TYPES', 'STEMS', 'SCRIPTS', 'DAYS',
-           'CRON_CHECKER', 'absent_but_nonempty', 'log_error_summary', 'ini_config_migration', 'downloads_organizer',
-           'rotation_plan', 'backup_rotation', 'schedule', 'crontab_edit']
+           'absent_but_nonempty', 'log_error_summary', 'ini_config_migration', 'downloads_organizer', 'rotation_plan',
+           'backup_rotation', 'schedule', 'crontab_edit']
 
 # %% ../../../nbs/51b_synth_fam_systems.ipynb
 def absent_but_nonempty(path:str, # the output file
@@ -364,76 +364,7 @@ def schedule(rng) -> tuple[str, str]:
     return f"{m} * * * *", f"every hour at minute {m}"
 
 # %% ../../../nbs/51b_synth_fam_systems.ipynb
-_CRON_PARSER = r'''
-import json, os, re
-SPEC = json.loads(__SPEC__)
-NAMES = {"sun": 0, "mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5,
-         "jun": 6, "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12}
-RANGES = [(0, 59), (0, 23), (1, 31), (1, 12), (0, 7)]
-
-def field(text, lo, hi):
-    out = set()
-    for part in text.lower().split(","):
-        base, _, step = part.partition("/")
-        step = int(step) if step else 1
-        if base == "*": a, b = lo, hi
-        else:
-            x, dash, y = base.partition("-")
-            a = NAMES[x] if x in NAMES else int(x)
-            b = (NAMES[y] if y in NAMES else int(y)) if dash else (hi if step > 1 else a)
-        if not (lo <= a <= hi and lo <= b <= hi) or step < 1: raise ValueError(part)
-        out |= set(range(a, b + 1, step))
-    return out
-
-def sched(fields):
-    sets = [field(f, *r) for f, r in zip(fields, RANGES)]
-    sets[4] = {d % 7 for d in sets[4]}
-    return [sorted(s) for s in sets]
-
-def jobs(text):
-    active, comments = [], []
-    for line in text.splitlines():
-        s = line.strip()
-        if not s: continue
-        if s.startswith("#"): comments.append(" ".join(s.lstrip("#").split())); continue
-        if re.match(r"^[A-Za-z_][A-Za-z0-9_]*\s*=", s): active.append(("env", " ".join(s.split()))); continue
-        parts = s.split(None, 5)
-        if len(parts) < 6: active.append(("bad", s)); continue
-        try: active.append((sched(parts[:5]), parts[5].strip()))
-        except ValueError: active.append(("bad", s))
-    return active, comments
-'''
-
-# %% ../../../nbs/51b_synth_fam_systems.ipynb
-CRON_CHECKER = _CRON_PARSER + (r'''
-def grade(transcript, workspace_path):
-    names = ["added", "rescheduled", "disabled"] + (["added_logs"] if SPEC["log"] else [])
-    path = os.path.join(workspace_path, "crontab.txt")
-    try: text = open(path, encoding="utf-8").read()
-    except (OSError, UnicodeDecodeError): return {n: 0.0 for n in names}
-    active, comments = jobs(text)
-    def lines_with(script): return [(s, c) for s, c in active if s not in ("env", "bad")'''
-    r''' and any(t.endswith("/bin/" + script) for t in c.split())]
-    intact = all(any(s == sched(k[:5]) and " ".join(c.split()) == k[5] for s, c in lines_with(k[6])) for k in SPEC["keep"])
-    intact = intact and all(("env", e) in active for e in SPEC["env"])
-    add = lines_with(SPEC["add"]["script"])
-    res = {"added": float(len(add) == 1 and add[0][0] == SPEC["add"]["sched"])}
-    if SPEC["log"]: res["added_logs"] = float(len(add) == 1 and any(re.search(r">>\s*" + re.escape(p) + r"(\s|$)", add[0][1])'''
-    r''' for p in SPEC["log"]))
-    mv = lines_with(SPEC["move"]["script"])
-    res["rescheduled"] = float(len(mv) == 1 and mv[0][0] == SPEC["move"]["sched"] and " ".join(mv[0][1].split()) == SPEC["move"]["command"])
-    gone = not lines_with(SPEC["off"]["script"])
-    res["disabled"] = 1.0 if gone and SPEC["off"]["line"] in comments else 0.5 if gone else 0.0
-    return {k: v if intact else 0.0 for k, v in res.items()}
-''')  # one string; the breaks in two long lines only keep this source under 140 columns (tasks carry the text verbatim)
-
-# %% ../../../nbs/51b_synth_fam_systems.ipynb
-_CRON = {}
-exec(CRON_CHECKER.replace("__SPEC__", "'{}'"), _CRON)  # the checker's own parser, so expected values and grading agree
-
-def _sets(expr:str) -> list:
-    "The expanded schedule of a cron expression, as the checker computes it (used to embed expected values)."
-    return _CRON["sched"](expr.split())
+from .croncheck import CRON_CHECKER, cron_sets
 
 # %% ../../../nbs/51b_synth_fam_systems.ipynb
 def _cron_jobs(rng, scripts:list, home:str) -> list:
@@ -460,7 +391,7 @@ def crontab_edit(rng, persona):
     move, off = rng.sample(range(len(jobs)), 2)
     while True:
         mexpr, mwords = schedule(rng)
-        if _sets(mexpr) != _sets(jobs[move][0]): break
+        if cron_sets(mexpr) != cron_sets(jobs[move][0]): break
     aexpr, awords = schedule(rng)
     env = [f"MAILTO={user}@example.com", "SHELL=/bin/bash"]
     lines = ["# crontab for " + user + " (crontab -l > crontab.txt)", "# m h dom mon dow command", *env, ""]
@@ -480,8 +411,8 @@ def crontab_edit(rng, persona):
     if log_rule:
         memory = (f"# Memory\n\n- Every cron job of mine appends its output to ~/logs/<script name without extension>.log "
                   f"(`>> {home}/logs/NAME.log 2>&1`).\n")
-    spec = {"add": {"script": new, "sched": _sets(aexpr)},
-            "move": {"script": mname, "sched": _sets(mexpr), "command": " ".join(jobs[move][1].split())},
+    spec = {"add": {"script": new, "sched": cron_sets(aexpr)},
+            "move": {"script": mname, "sched": cron_sets(mexpr), "command": " ".join(jobs[move][1].split())},
             "off": {"script": oname, "line": " ".join(f"{jobs[off][0]} {jobs[off][1]}".split())},
             "keep": [e.split() + [c, s] for i, (e, c, s) in enumerate(jobs) if i not in (move, off)], "env": env,
             "log": [f"{home}/logs/{stem}.log", f"~/logs/{stem}.log", f"$HOME/logs/{stem}.log"] if log_rule else []}
