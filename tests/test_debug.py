@@ -80,7 +80,7 @@ def test_widget_filters_and_renders(run):
     first = dbg.html.value
     dbg.episodes.value = dbg.episodes.options[-1][1]
     assert dbg.html.value != first and dbg.trajectories[dbg.episodes.value].task_id in dbg.html.value
-    with pytest.raises(ValueError, match="pass tasks="):
+    with pytest.raises(ValueError, match=r"where the tasks came from; pass them \(--tasks PATH, or tasks=\)"):
         run_json = json.loads((d / "cheat/run.json").read_text())
         (d / "cheat/run.json").write_text(json.dumps({**run_json, "tasks_path": None}))
         try: VerifierDebugger(d / "cheat")
