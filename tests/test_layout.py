@@ -122,3 +122,14 @@ def test_lines_stay_readable():
     assert ruff, "ruff is not installed: it is a dev requirement (make install)"
     r = subprocess.run([ruff, "check", "--no-cache", "--output-format", "concise", "."], cwd=PKG.parent, capture_output=True, text=True)
     assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-2000:]
+
+
+def test_the_readme_table_lists_every_notebook():
+    "A newcomer finds every concept from `ls nbs/` and the README's table: each numbered notebook has its row (or its number in one)."
+    import re
+    readme = (PKG.parent / "README.md").read_text()
+    rows = [line for line in readme.splitlines() if line.startswith("| `")]
+    named = {m for line in rows for m in re.findall(r"`([0-9][0-9a-z_]*)`", line.split("|")[1])}
+    missing = [nb.stem for nb in sorted((PKG.parent / "nbs").glob("[0-9]*.ipynb"))
+               if nb.stem not in named and nb.stem.split("_")[0] not in named]
+    assert not missing, f"README's notebook table has no row for {missing}"
