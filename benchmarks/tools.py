@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from clawgym.core import Task, WorkspaceSpec, FileSpec, Check
+from clawgym.env.schemas import check_args
 from clawgym.env.tools import ToolRunner
 from clawgym.env.workspace import materialize
 
@@ -60,6 +61,15 @@ def main(argv=None):
             ok &= not target or med <= TARGET_MS
             rows.append((name, f"{med:.3f}", f"{p90:.3f}", f"<= {TARGET_MS:g}" if target else "-",
                          ("yes" if med <= TARGET_MS else "NO") if target else "-"))
+        # the argument check alone (jsonschema on the tool's schema), the same run: its share of a read
+        params = tr.specs["read"]["function"]["parameters"]
+        times = []
+        for _ in range(a.calls):
+            t0 = time.perf_counter()
+            check_args(params, {"path": "notes/small.md"})
+            times.append(time.perf_counter() - t0)
+        rows.append(("(argument check of a read)", f"{statistics.median(times) * 1e3:.3f}",
+                     f"{statistics.quantiles(times, n=10)[-1] * 1e3:.3f}", "-", "-"))
     table = ("| tool | median ms | p90 ms | target ms | met |\n|---|---|---|---|---|\n"
              + "\n".join("| " + " | ".join(r) + " |" for r in rows))
     machine = f"{platform.python_implementation()} {platform.python_version()}, {platform.machine()}"
@@ -69,7 +79,8 @@ def main(argv=None):
         "# File-tool call latency\n\n`python benchmarks/tools.py` times "
         f"{a.calls} calls per tool through `ToolRunner.call` on a 40-line (2 KB) file in an OpenClaw workspace: argument "
         "checks, the jail's component-by-component path walk, the file work and the observation. `write` rotates over 10 "
-        "files, `edit` alternates two replacements, `memory_search` ranks 61 passages of MEMORY.md.\n\n"
+        "files, `edit` alternates two replacements, `memory_search` ranks 61 passages of MEMORY.md. The last row times the "
+        "argument check alone (`check_args`, jsonschema against the tool's schema) on a read's arguments.\n\n"
         f"{table}\n\nMachine: {machine}.\n")
     return 0 if ok else 1
 

@@ -19,8 +19,8 @@ from .tools import Jail, ToolError
 # %% auto 0
 __all__ = ['HARNESSES', 'SYSTEM_PROMPT', 'LOAD_ORDER', 'FILE_CAP', 'TOTAL_CAP', 'MIN_LEFT', 'MAX_READ', 'TOOL_SUMMARIES',
            'IDENTITY', 'TOOL_CALL_STYLE', 'SAFETY', 'FILES_NOTE', 'SILENT_REPLIES', 'HEARTBEATS', 'PROMPT_ORDER',
-           'SOUL_NOTE', 'check_harness', 'clip', 'ContextFile', 'read_text', 'bootstrap_files', 'workspace_skills',
-           'openclaw_system_prompt']
+           'SOUL_NOTE', 'check_harness', 'tool_profile', 'clip', 'ContextFile', 'read_text', 'bootstrap_files',
+           'workspace_skills', 'openclaw_system_prompt']
 
 # %% ../../nbs/13_env_harness.ipynb
 HARNESSES = ("compact", "openclaw")
@@ -34,6 +34,12 @@ def check_harness(harness:str) -> str:
         raise ValueError(f"unknown harness {harness!r}: use 'compact' (a short prompt and clawgym's core tools, for small models) "
                          "or 'openclaw' (OpenClaw's system prompt, bootstrap files and coding tools)")
     return harness
+
+# %% ../../nbs/13_env_harness.ipynb
+def tool_profile(harness:str, # compact | openclaw
+                 profile:str="full") -> str: # the clawgym tool profile asked for (used under `compact`)
+    "The tool profile an agent has under `harness`."
+    return "openclaw" if harness == "openclaw" else profile
 
 # %% ../../nbs/13_env_harness.ipynb
 LOAD_ORDER = ["AGENTS.md", "SOUL.md", "TOOLS.md", "IDENTITY.md", "USER.md", "HEARTBEAT.md", "BOOTSTRAP.md", "MEMORY.md"]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import clawgym
 from ..core import MOUNT, Score, Step, Task, Trajectory, scratch_root
-from ..env.harness import SYSTEM_PROMPT, check_harness, openclaw_system_prompt
+from ..env.harness import SYSTEM_PROMPT, check_harness, openclaw_system_prompt, tool_profile
 from ..env.sandbox import Limits, Sandbox
 from ..env.tools import ToolRunner
 from ..env.workspace import archive_name, archive_workspace, diff, materialize, seed_bootstrap, snapshot
@@ -59,7 +59,7 @@ class Episode:
         # a task may only tighten the run's quota
         quota = min(self.budget.workspace_mb, task.meta.workspace_mb or self.budget.workspace_mb)
         self.sandbox = Sandbox(self.workspace, backend=backend, limits=Limits(wall_s=self.budget.exec_timeout, workspace_mb=quota))
-        self.tools = ToolRunner(self.workspace, self.sandbox, profile="openclaw" if openclaw else profile,
+        self.tools = ToolRunner(self.workspace, self.sandbox, profile=tool_profile(harness, profile),
                                 exec_timeout=self.budget.exec_timeout)
         self.schemas = self.tools.schemas()
         system = (openclaw_system_prompt(self.workspace, self.schemas, model=model) if openclaw

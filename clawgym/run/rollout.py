@@ -34,7 +34,7 @@ from ..core import Task, TaskFormatError, Trajectory, exit_with, write_json, wri
 from ..records import Record, json_error
 from .table import Run
 from ..tasks.formats import TaskSet, load_tasks
-from ..env.harness import check_harness
+from ..env.harness import check_harness, tool_profile
 from ..env.sandbox import default_backend
 from ..env.tools import PROFILES, tool_schemas
 
@@ -282,7 +282,7 @@ class RunConfig(Record):
 
     @classmethod
     def _coerce(cls, d:dict) -> dict:  # runs from before the profile was recorded: it followed from the harness
-        return {"tools": "openclaw" if d.get("harness") == "openclaw" else "full", **d}
+        return {"tools": tool_profile(d.get("harness", "compact")), **d}
 
     def save(self, run_dir) -> Path: return write_json(Path(run_dir) / "run.json", asdict(self))  # every field, defaults too
 
@@ -348,7 +348,7 @@ def run_tasks(tasks:list[Task], # the task set
         store_path = out / "trajectories.jsonl"
         config = RunConfig(spec, samples, base_seed, backend, asdict(budget), len(tasks),
                            str(Path(tasks_path).resolve()) if tasks_path else None, mode, workers, concurrency, harness,
-                           "openclaw" if harness == "openclaw" else "full", strict_checkers, clawgym.__version__)
+                           tool_profile(harness), strict_checkers, clawgym.__version__)
         if overwrite: store_path.unlink(missing_ok=True)
         elif store_path.exists() and (old := RunConfig.load(out)): config.refuse_changes(old, out)
         config.save(out)
