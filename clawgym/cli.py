@@ -19,70 +19,11 @@ from . import __version__
 from .core import TaskFormatError, write_json, write_text
 from .records import text_table
 from .policies.base import POLICIES
+from .bench.demo import default_samples, run_demo
 from .tasks.formats import format_stats_table, load_tasks, save_clawgym, save_dir, save_jsonl, task_stats
 
 # %% auto 0
-__all__ = ['STRICT_HELP', 'POLICY_HELP', 'BACKENDS', 'default_samples', 'run_demo', 'at_least', 'build_parser', 'main']
-
-# %% ../nbs/99_cli.ipynb
-def default_samples() -> Path:
-    "The `data_samples/` folder of this checkout."
-    here = Path(clawgym.__file__).resolve().parent.parent / "data_samples"
-    if not here.is_dir(): raise FileNotFoundError(f"data_samples/ not found at {here}; run from a clawgym checkout or pass --tasks")
-    return here
-
-# %% ../nbs/99_cli.ipynb
-def run_demo(out, tasks_path=None, n_synth:int=300, seed:int=0, workers:int=2, bench_n:int=24,
-             policies:tuple=("noop", "oracle", "hf:smollm2"), progress:bool=True) -> dict:
-    "The main job: validate the samples, synthesize and gate a pool, build a small calibrated bench, run `policies` on it, report."
-    from clawgym.run.episode import Budget
-    from clawgym.bench.report import bench_report
-    from clawgym.bench.calibrate import build_bench
-    from clawgym.bench.run import run_bench
-    from clawgym.synth.gates import synthesize, validate_tasks
-    t0, out = time.time(), Path(out)
-    steps = 4 if n_synth > 0 and bench_n > 0 else 2
-    src = Path(tasks_path) if tasks_path else default_samples()
-    print(f"[1/{steps}] validating the tasks in {src}")
-    ts = load_tasks(src)
-    if not ts.tasks: raise SystemExit(f"no tasks could be loaded from {src}: {ts.errors}")
-    rows = validate_tasks(ts.tasks, out / "samples" / "workspaces", workers=workers)
-    save_jsonl(ts.tasks, out / "samples" / "tasks.jsonl")
-    bad = [r for r in rows if r["ok"] != "yes"]
-    write_text(out / "samples" / "validation.md", "# Validation of " + str(src) + "\n\n```\n" + text_table(rows, list(rows[0])) + "\n```\n")
-    for r in bad: print(f"invalid: {r['task']}: {r['ok']}")
-    for src_name, msg in ts.errors: print(f"load error: {src_name}: {msg}")
-    print(f"{len(rows) - len(bad)}/{len(rows)} sample tasks valid, {len(ts.errors)} load errors (table: {out}/samples/validation.md)")
-    summary = {"source": str(src), "tasks": len(rows), "valid": len(rows) - len(bad), "load_errors": len(ts.errors), "formats": ts.formats}
-    if n_synth > 0:
-        print(f"\n[2/{steps}] synthesizing {n_synth} tasks (seed {seed}) through every gate")
-        pool, rep = synthesize(n_synth, seed, workers=workers, progress=progress)
-        save_jsonl(pool, out / "pool.jsonl")
-        write_text(out / "pool.report.md", "# Synthesis report\n\n```\n" + rep.table() + "\n```\n")
-        print(rep.table().splitlines()[0])
-        summary.update(synthesized=rep.kept, generated=rep.generated, rejected=rep.rejected)
-        if bench_n > 0:
-            print(f"\n[3/{steps}] building a {bench_n}-task bench calibrated with noop, oracle and cheat")
-            bench = build_bench(pool, ["noop", "oracle", "cheat"], out / "bench", n=bench_n, samples=1, seed=seed, workers=workers,
-                                candidates=min(len(pool), 3 * bench_n), overwrite=True, progress=progress)
-            print(f"[4/{steps}] running {', '.join(policies)} on it, then the report")
-            runs = []
-            for p in policies:
-                d = out / "runs" / p.replace(":", "_").replace("/", "_")
-                # Model policies get a short turn budget to keep the demo quick on a CPU; scripted ones need every turn
-                # their references take.
-                turns = 4 if p.startswith(("hf:", "openai:")) else 20
-                s = run_bench(out / "bench", p, d, workers=workers, budget=Budget(max_turns=turns), overwrite=True, progress=progress)
-                print(f"  {p}: mean score {s['mean_score']}, {s['exact_one']}/{s['episodes']} solved, {s['errors']} errors, "
-                      f"{s['wall_s']:.0f} s")
-                runs.append(d)
-            bench_report(runs, out / "report", names=list(policies))
-            summary.update(bench=len(bench.tasks), runs={p: str(d) for p, d in zip(policies, runs)})
-    summary.update(wall_s=round(time.time() - t0, 2), out=str(out))
-    write_json(out / "summary.json", summary)
-    print(f"\ndone in {summary['wall_s']} s. outputs in {out}/: samples/ (validated sample tasks), pool.jsonl + pool.report.md "
-          f"(synthesized, gated tasks), bench/ (frozen bench), runs/ (trajectories), report/report.md (tables and plots), summary.json")
-    return summary
+__all__ = ['STRICT_HELP', 'POLICY_HELP', 'BACKENDS', 'at_least', 'build_parser', 'main']
 
 # %% ../nbs/99_cli.ipynb
 def _cmd_stats(a):
@@ -477,8 +418,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--chat-timeout", type=float, default=None, help="seconds per attempt of every chat call (policies, judge, synthesis)")
     p.add_argument("--chat-retries", type=int, default=None, help="further attempts after a retryable chat failure (429, 5xx, timeouts)")
     sub = p.add_subparsers(dest="cmd", required=True)
-    for add in (_tasks_parsers, _run_parsers, _synth_parsers, _bench_parsers, _train_parsers, _demo_parser): add(sub)
+    for add in (_tasks_parsers, _run_parsers, _synth_parsers, _bench_parsers, _train_parsers, _demo_parser, _serve_parser): add(sub)
     return p
+
+# %% ../nbs/99_cli.ipynb
+def _serve_parser(sub):
+    s = sub.add_parser("serve", help="serve the embedded model (or a GGUF file) with llama.cpp's OpenAI-compatible server")
+    s.add_argument("--model", default="smollm2", help="'smollm2' (embedded) or a path to a .gguf file")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8080)
+    s.add_argument("--chat-format", default="chatml-function-calling",
+                   help="llama-cpp-python chat format; 'gguf': the model's own template (no native tool calls)")
+    s.add_argument("--n-ctx", type=int, default=8192, help="context window in tokens")
+    s.add_argument("--threads", type=int, default=None, help="CPU threads (default: llama.cpp's choice)")
+    s.set_defaults(fn=lambda a: __import__("clawgym.policies.serve", fromlist=["serve_forever"]).serve_forever(
+        a.model, a.port, a.host, chat_format=None if a.chat_format == "gguf" else a.chat_format, n_ctx=a.n_ctx, threads=a.threads))
 
 # %% ../nbs/99_cli.ipynb
 def main(argv:list[str]|None=None) -> int:

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 PKG = Path(__file__).resolve().parent.parent / "clawgym"
-STAGES = ["records", "core", "env", "grade", "tasks", "policies", "synth", "run", "train", "bench", "ui", "cli"]  # the pipeline, in order
+# the pipeline, in order
+STAGES = ["records", "core", "env", "grade", "tasks", "policies", "synth", "run", "train", "integrations", "bench", "ui", "cli"]
 
 
 def _modules():

@@ -332,7 +332,8 @@ def chat(self:ChatClient, messages:list[dict], # the conversation, OpenAI chat f
     "One chat completion, with retries; raises a `ChatError` subclass when it cannot get one."
     _check_messages(messages)
     body = {"model": self.model, "messages": messages, "temperature": temperature, "top_p": top_p}
-    if tools: body["tools"] = tools
+    # "auto" is the API's default with tools, but some servers (llama.cpp's) read a missing tool_choice as "none".
+    if tools: body.update(tools=tools, tool_choice="auto")
     if max_tokens is not None: body["max_tokens"] = max_tokens
     if seed is not None: body["seed"] = seed
     if response_format is not None: body["response_format"] = response_format

@@ -1,0 +1,1 @@
+"""Adapters to the field's training stacks: clawgym tasks as TRL and verifiers environments."""
