@@ -417,6 +417,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"clawgym {__version__}")
     p.add_argument("--chat-timeout", type=float, default=None, help="seconds per attempt of every chat call (policies, judge, synthesis)")
     p.add_argument("--chat-retries", type=int, default=None, help="further attempts after a retryable chat failure (429, 5xx, timeouts)")
+    p.add_argument("--chat-max-tokens", type=int, default=None,
+                   help="ceiling on generated tokens per chat call (policies, judge, synthesis); default: none beyond each call's")
     sub = p.add_subparsers(dest="cmd", required=True)
     for add in (_tasks_parsers, _run_parsers, _synth_parsers, _bench_parsers, _train_parsers, _demo_parser, _serve_parser): add(sub)
     return p
@@ -441,6 +443,7 @@ def main(argv:list[str]|None=None) -> int:
     # Chat clients are made deep inside policies, judges and synthesis, also in worker processes: the environment reaches them all.
     if a.chat_timeout is not None: os.environ["CLAWGYM_CHAT_TIMEOUT"] = str(a.chat_timeout)
     if a.chat_retries is not None: os.environ["CLAWGYM_CHAT_RETRIES"] = str(a.chat_retries)
+    if a.chat_max_tokens is not None: os.environ["CLAWGYM_CHAT_MAX_TOKENS"] = str(a.chat_max_tokens)
     try: return a.fn(a)
     except (TaskFormatError, FileNotFoundError, FileExistsError, NotADirectoryError, ValueError, ConnectionError) as e:
         print(f"clawgym: error: {e}", file=sys.stderr)

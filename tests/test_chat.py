@@ -309,3 +309,18 @@ def test_chat_timeout_and_retries_from_the_cli(monkeypatch):
     assert (c.timeout, c.max_retries) == (7.5, 1)
     monkeypatch.delenv("CLAWGYM_CHAT_TIMEOUT")
     monkeypatch.delenv("CLAWGYM_CHAT_RETRIES")
+
+
+def test_max_tokens_ceiling_and_tool_choice(monkeypatch):
+    "The client's cap (argument or $CLAWGYM_CHAT_MAX_TOKENS) bounds what each call asks; tools go with tool_choice 'auto'."
+    tool = {"type": "function", "function": {"name": "read", "parameters": {"type": "object", "properties": {}}}}
+    with FixtureServer(lambda req: {"content": "ok"}) as srv:
+        ChatClient(srv.url, "m", max_tokens=50).chat(HI, max_tokens=500)
+        ChatClient(srv.url, "m", max_tokens=50).chat(HI, max_tokens=20)
+        monkeypatch.setenv("CLAWGYM_CHAT_MAX_TOKENS", "7")
+        ChatClient(srv.url, "m").chat(HI, tools=[tool])
+        monkeypatch.delenv("CLAWGYM_CHAT_MAX_TOKENS")
+        ChatClient(srv.url, "m").chat(HI)
+    got = [(r.get("max_tokens"), r.get("tool_choice")) for r in srv.requests]
+    assert got == [(50, None), (20, None), (7, "auto"), (None, None)]
+    with pytest.raises(ValueError, match="max_tokens must be >= 1"): ChatClient("http://127.0.0.1:1/v1", "m", max_tokens=0)

@@ -31,7 +31,7 @@ from ..core import ToolCall
 # %% auto 0
 __all__ = ['log', 'MAX_TOKENS_REPORTED', 'RETRY_STATUS', 'MAX_RETRY_WAIT', 'ChatError', 'ChatAuthError', 'ChatHTTPError',
            'ChatTimeout', 'ChatBadResponse', 'ChatResponse', 'parse_completion', 'parse_spec', 'ChatClient',
-           'assemble_chunks']
+           'assemble_chunks', 'wire_messages']
 
 # %% ../../nbs/41_policies_chat.ipynb
 from .fixture import FixtureServer  # imported back: the examples below, and callers, find it here
@@ -154,7 +154,8 @@ class ChatClient:
                  timeout:float|None=None, # seconds per attempt (for streams: per read); default $CLAWGYM_CHAT_TIMEOUT or 60
                  max_retries:int|None=None, # further attempts after a retryable failure; default $CLAWGYM_CHAT_RETRIES or 4
                  backoff:float=0.5, # first wait in seconds; doubles per retry, plus up to 25% jitter
-                 extra_headers:dict|None=None): # sent with every request (e.g. an organization header)
+                 extra_headers:dict|None=None, # sent with every request (e.g. an organization header)
+                 max_tokens:int|None=None): # ceiling on every call's generated tokens; default $CLAWGYM_CHAT_MAX_TOKENS, else none
         if not isinstance(base_url, str) or not base_url.strip():
             raise ValueError(f"base_url must be a URL like 'http://127.0.0.1:8000/v1', got {base_url!r}")
         url = base_url.strip().rstrip("/").removesuffix("/chat/completions")
@@ -174,6 +175,9 @@ class ChatClient:
         self._api_key = api_key or os.environ.get(api_key_env) or None
         self.timeout, self.max_retries, self.backoff = float(timeout), int(max_retries), float(backoff)
         self.extra_headers = dict(extra_headers or {})
+        env_cap = os.environ.get("CLAWGYM_CHAT_MAX_TOKENS")
+        self.max_tokens = max_tokens if max_tokens is not None else (int(env_cap) if env_cap else None)
+        if self.max_tokens is not None and self.max_tokens < 1: raise ValueError(f"max_tokens must be >= 1, got {self.max_tokens}")
         self._rng = random.Random(zlib.crc32(f"{self.url}|{self.model}".encode()))  # jitter: seeded, so runs repeat
         self._rng_lock = threading.Lock()
         handlers = [urllib.request.ProxyHandler({})] if _loopback(parts.hostname) else []
@@ -314,6 +318,13 @@ def _read_stream(self:ChatClient, r, t0:float) -> ChatResponse:
     return parse_completion(full, self.url, time.monotonic() - t0)
 
 # %% ../../nbs/41_policies_chat.ipynb
+def wire_messages(messages:list[dict]) -> list[dict]:
+    "Messages as sent: an assistant turn that only calls tools sends an empty `content` string instead of null."
+    # The API allows null, but llama-cpp-python's server takes only a string (its request models), and its tool-calling
+    # chat template reads the key (a missing one is an HTTP 500 too).
+    return [{**m, "content": ""} if m.get("role") == "assistant" and m.get("content") is None and m.get("tool_calls") else m
+            for m in messages]
+
 def _check_messages(messages) -> None:
     if not isinstance(messages, list) or not messages:
         raise ValueError(f"messages must be a non-empty list of {{'role': ..., 'content': ...}} dicts, got {str(messages)[:80]!r}")
@@ -331,9 +342,11 @@ def chat(self:ChatClient, messages:list[dict], # the conversation, OpenAI chat f
          stream:bool=False) -> ChatResponse: # stream the answer (assembled before returning)
     "One chat completion, with retries; raises a `ChatError` subclass when it cannot get one."
     _check_messages(messages)
-    body = {"model": self.model, "messages": messages, "temperature": temperature, "top_p": top_p}
+    body = {"model": self.model, "messages": wire_messages(messages), "temperature": temperature, "top_p": top_p}
     # "auto" is the API's default with tools, but some servers (llama.cpp's) read a missing tool_choice as "none".
     if tools: body.update(tools=tools, tool_choice="auto")
+    caps = [c for c in (max_tokens, self.max_tokens) if c is not None]  # the client's cap is a ceiling on what the call asks
+    max_tokens = min(caps) if caps else None
     if max_tokens is not None: body["max_tokens"] = max_tokens
     if seed is not None: body["seed"] = seed
     if response_format is not None: body["response_format"] = response_format

@@ -27,8 +27,9 @@ from .prompts import PROMPTS, render
 
 # %% auto 0
 __all__ = ['log', 'RESERVED', 'MAX_FILES', 'MAX_OUTPUTS', 'MAX_CHARS', 'MAX_RUBRIC', 'LEAK_MIN_CHARS', 'JSON_RETRIES',
-           'REPAIR_ROUNDS', 'Intent', 'validate_intent', 'static_problems', 'reference_calls', 'checker_problems',
-           'validate_rubric', 'find_leaks', 'validate_audit', 'Rejected', 'llm_task', 'generate_llm_tasks']
+           'REPAIR_ROUNDS', 'MAX_ANSWER_TOKENS', 'Intent', 'validate_intent', 'static_problems', 'reference_calls',
+           'checker_problems', 'validate_rubric', 'find_leaks', 'validate_audit', 'Rejected', 'llm_task',
+           'generate_llm_tasks']
 
 # %% ../../nbs/52_synth_llm.ipynb
 log = logging.getLogger("clawgym.synth.llm")
@@ -214,6 +215,7 @@ def _task_text(intent:Intent, checker:str, rules:list[RubricRule]) -> str:
 # %% ../../nbs/52_synth_llm.ipynb
 JSON_RETRIES = 2  # further attempts per stage when an answer does not parse or has the wrong shape
 REPAIR_ROUNDS = 3  # further checker versions after the first fails validation
+MAX_ANSWER_TOKENS = 2048  # cap per answer: a task design fits, and a small model that rambles stops instead of filling its context
 
 class Rejected(Exception):
     "A task given up on: `reason` is a code from the table above, `stage` where, `detail` why."
@@ -223,13 +225,14 @@ class Rejected(Exception):
 
 class _Session:
     "The model calls for one task: same seed throughout, per-stage accounting, JSON retries."
-    def __init__(self, client:ChatClient, seed:int, temperature:float, json_mode:bool):
-        self.client, self.seed, self.temperature = client, seed, temperature
+    def __init__(self, client:ChatClient, seed:int, temperature:float, json_mode:bool, max_tokens:int|None=MAX_ANSWER_TOKENS):
+        self.client, self.seed, self.temperature, self.max_tokens = client, seed, temperature, max_tokens
         self.fmt = {"type": "json_object"} if json_mode else None
         self.stages: dict[str, dict] = {}
 
     def _chat(self, stage:str, messages:list[dict]) -> str:
-        try: r = self.client.chat(messages, temperature=self.temperature, seed=self.seed, response_format=self.fmt)
+        try: r = self.client.chat(messages, temperature=self.temperature, seed=self.seed, response_format=self.fmt,
+                                  max_tokens=self.max_tokens)
         except ChatAuthError: raise
         except ChatError as e: raise Rejected("chat_error", stage, str(e)) from None
         s = self.stages.setdefault(stage, {"calls": 0, "tokens_in": 0, "tokens_out": 0})
@@ -291,9 +294,10 @@ def llm_task(client:ChatClient, task_id:str, # the new task's id
              persona:Persona, category:str, subcategory:str, operations:list[str],
              seed:int=0, # sampling seed sent with every call (servers that honour it repeat themselves)
              backend:str="auto", # sandbox backend for the checker runs
-             temperature:float=0.7, json_mode:bool=True) -> Task: # json_mode: ask the server for a JSON object (response_format)
+             temperature:float=0.7, json_mode:bool=True, # json_mode: ask the server for a JSON object (response_format)
+             max_tokens:int|None=MAX_ANSWER_TOKENS) -> Task: # cap on each answer's tokens
     "Run the four stages for one (persona, subcategory); a Task, or `Rejected` with a reason code."
-    ses = _Session(client, seed, temperature, json_mode)
+    ses = _Session(client, seed, temperature, json_mode, max_tokens)
     skills = list(SUBCATEGORY_SKILLS.get(subcategory, []))
     skill_text = "\n".join(f"- {s}: {skill(s).description}" for s in skills) or "(none)"
     intent, _ = ses.ask("intent", [{"role": "system", "content": PROMPTS["system"]},
@@ -333,7 +337,8 @@ def generate_llm_tasks(client:ChatClient|str, # a ChatClient, or a spec 'openai:
                        n:int, seed:int, # how many tasks to attempt; the run's seed
                        categories:list[str]|None=None, # restrict to these CATEGORIES slugs (cycled); None: drawn uniformly
                        backend:str="auto", # sandbox backend for the checker runs
-                       progress:bool=True, workers:int=1, temperature:float=0.7, json_mode:bool=True) -> tuple[list[Task], Counter]:
+                       progress:bool=True, workers:int=1, temperature:float=0.7, json_mode:bool=True,
+                       max_tokens:int|None=MAX_ANSWER_TOKENS) -> tuple[list[Task], Counter]: # cap on each answer's tokens
     "Attempt `n` tasks through the LLM route; returns (the tasks made, a Counter of rejections by reason)."
     if isinstance(client, str): client = ChatClient(*reversed(parse_spec(client)))
     bad = [c for c in categories or [] if c not in CATEGORIES]
@@ -344,7 +349,8 @@ def generate_llm_tasks(client:ChatClient|str, # a ChatClient, or a spec 'openai:
         rng = _item_rng(seed, i)
         persona = lib[rng.randrange(len(lib))]
         cat, sub, ops = sample_subcategory(rng, categories[i % len(categories)] if categories else None)
-        try: return llm_task(client, f"llm-{seed}-{i:05d}", persona, cat, sub, ops, rng.randrange(2 ** 31), backend, temperature, json_mode)
+        try: return llm_task(client, f"llm-{seed}-{i:05d}", persona, cat, sub, ops, rng.randrange(2 ** 31), backend, temperature, json_mode,
+                               max_tokens)
         except Rejected as r:
             log.info("task %d rejected: %s", i, r)
             return r
