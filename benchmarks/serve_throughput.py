@@ -85,7 +85,8 @@ def main(argv=None):
             f"{os.getloadavg()[0]:.1f}.\n")
     print(head + "\n" + table)
     p = Path(a.out)
-    intro = "" if p.exists() else "# Tokens/s of the embedded model: HF batched generation vs the llama.cpp server\n\n" + __doc__.split("\n\n")[0] + "\n\n"
+    title = "# Tokens/s of the embedded model: HF batched generation vs the llama.cpp server\n\n"
+    intro = "" if p.exists() else title + __doc__.split("\n\n")[0] + "\n\n"
     with p.open("a") as f: f.write(intro + head + "\n" + table + "\n\n")
 
 

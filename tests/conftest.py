@@ -24,8 +24,8 @@ def need_llama():
 
 @pytest.fixture(scope="session")
 def llama_server():
-    "SmolLM2-135M-Instruct served by llama.cpp on 127.0.0.1 with native tool calls (chatml-function-calling), one per session.
-    One thread: llama.cpp's threads spin, and two of them on a 2-core machine shared with the test itself run 20x slower."
+    """SmolLM2-135M-Instruct served by llama.cpp on 127.0.0.1 with native tool calls (chatml-function-calling), one per session.
+    One thread: llama.cpp's threads spin, and two of them on a 2-core machine shared with the test itself run 20x slower."""
     need_llama()
     from clawgym.policies.serve import LlamaServer
     with LlamaServer(threads=1, n_ctx=8192) as srv: yield srv
