@@ -29,7 +29,7 @@ from ..policies.base import OraclePolicy, Policy, make_policy
 from ..env.workspace import archive_name
 from ..env import executors
 from ..env.executors import map_jobs
-from ..core import Task, TaskFormatError, Trajectory, exit_with, write_json, write_text
+from ..core import Task, TaskFormatError, Trajectory, write_json, write_text
 from ..records import Record, json_error
 from .table import Run
 from ..tasks.formats import TaskSet, load_tasks
