@@ -109,9 +109,9 @@ def _cmd_synth(a):
     if a.route == "llm":
         from clawgym.synth.gates import synthesize_llm
         if not a.llm: raise ValueError("--route llm needs --llm openai:MODEL@BASE_URL (the key is read from OPENAI_API_KEY)")
-        tasks, rep = synthesize_llm(a.llm, a.n, a.seed, workers=a.workers, dedup=a.dedup)
+        tasks, rep = synthesize_llm(a.llm, a.n, a.seed, workers=a.workers, dedup=a.dedup, executor=a.executor, ray_address=a.ray_address)
     else:
-        tasks, rep = synthesize(a.n, a.seed, fams, workers=a.workers, dedup=a.dedup)
+        tasks, rep = synthesize(a.n, a.seed, fams, workers=a.workers, dedup=a.dedup, executor=a.executor, ray_address=a.ray_address)
     out = _WRITERS[a.format](tasks, a.out)
     report_base = Path(a.out) / "synth_report" if a.format != "jsonl" else Path(a.out).with_suffix(".report")
     write_json(str(report_base) + ".json", asdict(rep))
@@ -146,7 +146,7 @@ def _cmd_bench_build(a):
     from clawgym.bench.review import review_bench
     policies = [p.strip() for p in a.policies.split(",") if p.strip()]
     b = build_bench(a.pool, policies, a.out, n=a.n, samples=a.samples, min_pass=a.min_pass, max_pass=a.max_pass, seed=a.seed,
-                    workers=a.workers, name=a.name, backend=a.backend,
+                    workers=a.workers, name=a.name, backend=a.backend, executor=a.executor, ray_address=a.ray_address,
                     overwrite=a.overwrite, candidates=None if a.candidates == 0 else (a.candidates or 4 * a.n))
     if a.review: b = review_bench(b, _reviewer(a.review), reviewer=a.review, progress=True)
     m = b.manifest
@@ -243,13 +243,15 @@ def _episode_flags(p, fn, out_help:str):
     p.add_argument("--seed", type=int, default=_default(fn, "base_seed"), help="base seed for per-episode seeds")
     p.add_argument("--overwrite", action="store_true", help="start afresh instead of resuming")
 
-def _executor_flags(p, fn, ray:bool):
+def _executor_flags(p, fn, ray:bool, what:str="episodes"):
+    "--executor (and --ray-address); --concurrency where `fn` batches episodes."
     p.add_argument("--executor", choices=["process", "serial", "ray"], default=_default(fn, "executor"),
-                   help="where episodes run: a process pool, this process (debugging), or Ray (local, or a cluster with --ray-address)")
+                   help=f"where {what} run: a process pool, this process (debugging), or Ray (local, or a cluster with --ray-address)")
     if ray: p.add_argument("--ray-address", default=None,
                            help="Ray cluster to join (HEAD_IP:6379 after `ray start --head`); default: a local instance")
-    p.add_argument("--concurrency", type=int, default=_default(fn, "concurrency"),
-                   help="episodes at once, batched in one process, for policies that batch (hf:)")
+    if "concurrency" in inspect.signature(fn).parameters:  # run, bench run (not synth, bench build)
+        p.add_argument("--concurrency", type=int, default=_default(fn, "concurrency"),
+                       help="episodes at once, batched in one process, for policies that batch (hf:)")
 
 # %% ../nbs/99_cli.ipynb
 def _tasks_parsers(sub):
@@ -292,6 +294,7 @@ def _run_parsers(sub):
 
 # %% ../nbs/99_cli.ipynb
 def _synth_parsers(sub):
+    from clawgym.synth.gates import synthesize
     sy = sub.add_parser("synth", help="synthesize a gated, deduplicated task set")
     sy.add_argument("--n", type=at_least(1), required=True, help="tasks wanted")
     sy.add_argument("--seed", type=int, default=0, help="same seed, byte-identical output")
@@ -299,7 +302,8 @@ def _synth_parsers(sub):
     sy.add_argument("--route", choices=["procedural", "llm"], default="procedural")
     sy.add_argument("--llm", default=None, help="for --route llm: openai:MODEL@BASE_URL (key from OPENAI_API_KEY)")
     sy.add_argument("--format", choices=sorted(_WRITERS), default="jsonl", help="jsonl file, native dir, or ClawGym task dirs")
-    sy.add_argument("--workers", type=at_least(0), default=2, help="gate processes")
+    sy.add_argument("--workers", type=at_least(0), default=2, help="gate processes (or local Ray CPUs)")
+    _executor_flags(sy, synthesize, ray=True, what="the gates")
     sy.add_argument("--dedup", choices=["auto", "minilm", "minhash", "off"], default="auto")
     sy.add_argument("--out", required=True, help="output .jsonl file (or folder for --format dir/clawgym)")
     sy.set_defaults(fn=_cmd_synth)
@@ -331,6 +335,7 @@ def _bench_parsers(sub):
     bb.add_argument("--max-pass", type=float, default=_default(build_bench, "max_pass"), help="... and below this")
     bb.add_argument("--seed", type=int, default=_default(build_bench, "seed"))
     bb.add_argument("--workers", type=at_least(0), default=_default(build_bench, "workers"))
+    _executor_flags(bb, build_bench, ray=True, what="calibration episodes")
     bb.add_argument("--review", default=None, help="openai:MODEL@BASE_URL: flag ambiguous, unfair or leaking tasks with an LLM")
     bb.add_argument("--name", default=None, help="bench name (default: the folder name)")
     bb.add_argument("--backend", default=_default(build_bench, "backend"), choices=BACKENDS, help="sandbox backend")

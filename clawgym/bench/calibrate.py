@@ -16,6 +16,7 @@ from typing import Any
 
 from .manifest import DIFFICULTY_BINS, Bench, declared_difficulty, difficulty_bin, freeze_bench, is_bench, tasks_sha256
 from ..core import Task, TaskFormatError, Trajectory, write_jsonl
+from ..env.executors import check_executor, executor_session
 from ..records import Record, slug
 from ..run.rollout import load_run, run_tasks
 from ..tasks.formats import TaskSet, load_tasks
@@ -75,23 +76,27 @@ def calibrate(tasks:list[Task], # the pool
               samples:int=2, # episodes per task and policy
               workers:int=2, budget=None, backend:str="auto", seed:int=0, executor:str="process",
               threshold:float=PASS, # pass threshold
-              progress:bool=True) -> dict[str, Calibration]:
+              progress:bool=True,
+              ray_address:str|None=None) -> dict[str, Calibration]: # Ray cluster for executor='ray'; None: a local instance
     "Run every policy on `tasks` into `out/<slug>/`; returns {spec: Calibration}."
+    check_executor(executor)
     if not policies: raise ValueError("calibration needs at least one policy, e.g. ['noop', 'oracle', 'cheat']")
     dup = sorted({p for p in policies if policies.count(p) > 1})
     if dup: raise ValueError(f"policies {dup} are listed twice")
     out, result = Path(out), {}
-    for spec in policies:
-        run_dir = out / policy_slug(spec)
-        stale = _stale(run_dir, tasks)
-        if stale:
-            raise ValueError(f"{run_dir} holds episodes of an older version of task(s) {stale[:5]}{' ...' if len(stale) > 5 else ''}; "
-                             "the pool changed since that calibration run: delete the folder (or build into a new --out)")
-        summary = run_tasks(tasks, spec, run_dir, samples=samples, workers=workers, budget=budget, backend=backend,
-                            base_seed=seed, progress=progress, executor=executor)
-        by_task = defaultdict(list)
-        for t in load_run(run_dir): by_task[t.task_id].append(t)
-        result[spec] = Calibration(spec, policy_role(spec), summary, {t.id: sample_stats(by_task[t.id], threshold) for t in tasks})
+    with executor_session(executor, workers, ray_address):  # Ray, if used, starts once for every policy's run
+        for spec in policies:
+            run_dir = out / policy_slug(spec)
+            stale = _stale(run_dir, tasks)
+            if stale:
+                raise ValueError(f"{run_dir} holds episodes of an older version of task(s) {stale[:5]}{' ...' if len(stale) > 5 else ''}; "
+                                 "the pool changed since that calibration run: delete the folder (or build into a new --out)")
+            summary = run_tasks(tasks, spec, run_dir, samples=samples, workers=workers, budget=budget, backend=backend,
+                                base_seed=seed, progress=progress, executor=executor,
+                                ray_address=ray_address)
+            by_task = defaultdict(list)
+            for t in load_run(run_dir): by_task[t.task_id].append(t)
+            result[spec] = Calibration(spec, policy_role(spec), summary, {t.id: sample_stats(by_task[t.id], threshold) for t in tasks})
     return result
 
 # %% ../../nbs/81_bench_calibrate.ipynb
@@ -208,9 +213,11 @@ def build_bench(pool, # the pool: a list of Tasks, a TaskSet, or a path load_tas
                 threshold:float=PASS, budget=None, backend:str="auto", executor:str="process",
                 overwrite:bool=False, # replace a bench already frozen in `out`
                 candidates:int|None=None, # calibrate only this many pool tasks, drawn balanced by category and declared difficulty
-                progress:bool=True) -> Bench:
+                progress:bool=True,
+                ray_address:str|None=None) -> Bench: # Ray cluster for executor='ray'; None: a local instance
     "Calibrate `policies` on the pool, drop unsound or non-discriminating tasks, pick `n` balanced ones and freeze them in `out`."
     out = Path(out)
+    check_executor(executor)
     if not 0 <= min_pass < max_pass <= 1:
         raise ValueError(f"need 0 <= min_pass < max_pass <= 1, got min_pass={min_pass}, max_pass={max_pass}")
     if n < 1: raise ValueError(f"n must be at least 1, got {n}")
@@ -220,7 +227,8 @@ def build_bench(pool, # the pool: a list of Tasks, a TaskSet, or a path load_tas
     if not tasks: raise ValueError("the pool is empty")
     pool_size = len(tasks)
     tasks = _candidates(tasks, candidates, n, seed)
-    cal = calibrate(tasks, list(policies), out / "calibration", samples, workers, budget, backend, seed, executor, threshold, progress)
+    cal = calibrate(tasks, list(policies), out / "calibration", samples, workers, budget, backend, seed, executor, threshold, progress,
+                    ray_address)
     verdicts = {t.id: judge_task(t, cal, min_pass, max_pass) for t in tasks}
     eligible = [t for t in tasks if verdicts[t.id]["drop"] is None]
     bins = {tid: difficulty_bin(v["difficulty"]) for tid, v in verdicts.items()}

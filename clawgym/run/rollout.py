@@ -8,17 +8,14 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
-import logging
-import multiprocessing as mp
 import os
 import shutil
-import socket
 import statistics
 import time
 import warnings
 from collections import Counter
 from contextlib import contextmanager
-from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -30,7 +27,9 @@ import clawgym
 from .episode import Budget, Episode, run_episode
 from ..policies.base import OraclePolicy, Policy, make_policy
 from ..env.workspace import archive_name
-from ..core import Task, TaskFormatError, Trajectory, exit_with, write_json, write_text
+from ..env import executors
+from ..env.executors import map_jobs
+from ..core import Task, TaskFormatError, Trajectory, write_json, write_text
 from ..records import Record, json_error
 from .table import Run
 from ..tasks.formats import TaskSet, load_tasks
@@ -118,67 +117,12 @@ def _episode_job(task:Task, policy, sample:int, base_seed:int, budget:Budget, ba
     return run_episode(task, policy, sample, base_seed, budget, backend, archive_dir=archive_dir, harness=harness,
                        strict_checkers=strict_checkers).to_json()
 
-def _serial(jobs, policy:Policy, args:tuple) -> Iterator[Trajectory]:
-    for t, s in jobs: yield Trajectory.from_json(_episode_job(t, policy, s, *args))
-
-def _processes(jobs, policy, args:tuple, workers:int) -> Iterator[Trajectory]:
-    # forkserver: workers start from a clean interpreter, not a copy of a parent holding threads or a model.
-    ctx = mp.get_context("forkserver")
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=exit_with, initargs=(os.getpid(),)) as ex:
-        pending, it = set(), iter(jobs)
-        def refill():
-            # A short queue: an interrupted run loses only what is in flight.
-            for t, s in islice(it, 2 * workers - len(pending)): pending.add(ex.submit(_episode_job, t, policy, s, *args))
-        try:
-            refill()
-            while pending:
-                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in finished:
-                    pending.discard(fut)
-                    yield Trajectory.from_json(fut.result())
-                refill()
-        finally:
-            for fut in pending: fut.cancel()
-
-# %% ../../nbs/61_run_rollout.ipynb
-def _check_ray_address(address:str):
-    "Fail in seconds with a clear message when nothing listens at a Ray head address (Ray itself retries for minutes)."
-    host, sep, port = address.removeprefix("ray://").rpartition(":")
-    if not sep or not port.isdigit(): return  # 'auto' and friends: Ray resolves those itself
-    try: socket.create_connection((host, int(port)), timeout=5).close()
-    except OSError as e:
-        raise ConnectionError(f"no Ray cluster answers at {address} ({e}); start one with `ray start --head --port {port}` "
-                              "or check --ray-address") from None
-
-def _ray(jobs, policy, args:tuple, workers:int, address:str|None) -> Iterator[Trajectory]:
-    try: import ray
-    except ImportError: raise ImportError("executor 'ray' needs Ray: pip install ray") from None
-    own = not ray.is_initialized()
-    if own:
-        if address: _check_ray_address(address)
-        for attempt in (1, 2):  # a local node gives its raylet 30 s to start; on a machine busy with other jobs that can pass
-            try:
-                ray.init(address=address, num_cpus=None if address else max(workers, 1), include_dashboard=False,
-                         log_to_driver=False, logging_level=logging.WARNING)
-                break
-            except Exception as e:
-                if address or attempt == 2 or "timed out during startup" not in str(e): raise
-                warnings.warn(f"the local Ray node did not start in time ({e}); trying once more")
-                ray.shutdown()
-    pending, it = [], iter(jobs)
+def _episodes(jobs, policy, args:tuple, executor:str, workers:int, address:str|None) -> Iterator[Trajectory]:
+    "The trajectories of `jobs` as they finish, from `map_jobs` (a short queue: an interrupted run loses only what is in flight)."
+    results = map_jobs(_episode_job, ((t, policy, s, *args) for t, s in jobs), executor, workers, address, ordered=False)
     try:
-        job = ray.remote(num_cpus=1)(_episode_job)
-        window = 2 * max(1, int(ray.cluster_resources().get("CPU", workers)))
-        def refill():
-            for t, s in islice(it, window - len(pending)): pending.append(job.remote(t, policy, s, *args))
-        refill()
-        while pending:
-            ready, pending = ray.wait(pending, num_returns=1)
-            for ref in ready: yield Trajectory.from_json(ray.get(ref))
-            refill()
-    finally:
-        for ref in pending: ray.cancel(ref, force=True)
-        if own: ray.shutdown()
+        for js in results: yield Trajectory.from_json(js)
+    finally: results.close()
 
 # %% ../../nbs/61_run_rollout.ipynb
 GATHER_S = 0.05  # longest a round waits for episodes still running tools: longer fills batches, shorter bounds the stall
@@ -234,7 +178,7 @@ def _batched(jobs, policy:Policy, args:tuple, concurrency:int, gather_s:float=GA
             if isinstance(ep, Episode): _discard(ep)
 
 # %% ../../nbs/61_run_rollout.ipynb
-EXECUTORS = ("process", "serial", "ray")
+EXECUTORS = executors.EXECUTORS  # the one list, `clawgym.env.executors.EXECUTORS`
 
 LOCK_FILE = ".clawgym-run.lock"  # held (fcntl) by the one process writing a run folder
 
@@ -357,9 +301,8 @@ def run_tasks(tasks:list[Task], # the task set
         jobs = [(t, s) for t in tasks for s in range(samples) if (t.id, pol.name, s) not in done]
         # workspaces/: final workspaces, for `clawgym rescore`
         args = (base_seed, budget, backend, out / "workspaces", harness, strict_checkers)
-        episodes = {"serial": lambda: _serial(jobs, pol, args), "process": lambda: _processes(jobs, policy, args, workers),
-                    "ray": lambda: _ray(jobs, policy, args, workers, ray_address),
-                    "batched": lambda: _batched(jobs, pol, args, concurrency)}[mode]()
+        episodes = (_batched(jobs, pol, args, concurrency) if mode == "batched" else  # serial: the Policy object, else its spec
+                    _episodes(jobs, pol if mode == "serial" else policy, args, mode, workers, ray_address))
         total = len(tasks) * samples
         bar = tqdm(total=total, initial=total - len(jobs), desc=f"run {pol.name} ({mode})", unit="ep", disable=not progress)
         try:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import os
 import random
 import re
 import tempfile
@@ -19,7 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core import MOUNT, Task, exit_with, scratch_root
+from ..core import MOUNT, Task, scratch_root
+from ..env.executors import check_executor, executor_session, map_jobs
 from ..records import text_table
 from ..env.sandbox import Limits, Sandbox
 from ..env.tools import ToolRunner
@@ -238,19 +238,16 @@ def _gate_job(task_json:str, backend:str) -> dict:
     return asdict(gate_task(Task.from_json(task_json), backend=backend))
 
 def filter_tasks(tasks:list[Task], workers:int=2, backend:str="auto", dedup:str="auto", # 'auto' | 'minilm' | 'minhash' | 'off'
-                 threshold:float|None=None, progress:bool=True) -> tuple[list[Task], FilterReport, list[GateResult]]:
+                 threshold:float|None=None, progress:bool=True,
+                 executor:str="process", # where the gates run: process | serial | ray (`clawgym.env.executors`)
+                 ray_address:str|None=None) -> tuple[list[Task], FilterReport, list[GateResult]]:
     "Gate every task, then drop duplicates; returns (kept tasks, report, per-task gate results)."
-    from concurrent.futures import ProcessPoolExecutor
-    import multiprocessing as mp
     from tqdm.auto import tqdm
     t0, rep = time.time(), FilterReport(total=len(tasks))
-    payload = [t.to_json() for t in tasks]
-    if workers <= 0: results = [GateResult(**_gate_job(p, backend)) for p in tqdm(payload, desc="gates", disable=not progress)]
-    else:
-        ctx = mp.get_context("forkserver")
-        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=exit_with, initargs=(os.getpid(),)) as ex:
-            results = [GateResult(**r) for r in tqdm(ex.map(_gate_job, payload, [backend] * len(payload), chunksize=16),
-                                                     total=len(payload), desc="gates", disable=not progress)]
+    jobs = [(t.to_json(), backend) for t in tasks]
+    chunk = max(1, min(16, len(jobs) // (4 * max(workers, 1))))  # a few chunks per worker: cheap tasks pay the hand-over once
+    gated = map_jobs(_gate_job, jobs, executor, workers, ray_address, chunk=chunk)  # results in input order
+    results = [GateResult(**r) for r in tqdm(gated, total=len(jobs), desc="gates", disable=not progress)]
     reasons = Counter()
     for g in results:
         for code, msg in zip(g.reason_codes, g.reasons):
@@ -303,6 +300,7 @@ class SynthReport:
     examples: dict = field(default_factory=dict)
     dedup_method: str = ""
     stage_s: dict = field(default_factory=dict)  # seconds per stage: generate, gates+dedup, total
+    executor: str = "process"  # where the gates ran (process | serial | ray)
 
     def table(self) -> str:
         lines = [f"kept {self.kept} of {self.generated} generated (target {self.n}, seed {self.seed}; dedup: {self.dedup_method or 'off'})"]
@@ -316,42 +314,47 @@ class SynthReport:
 def synthesize(n:int, # tasks wanted
                seed:int=0, # run seed: the same seed gives the same tasks
                families:list|None=None, # family names (default: all registered)
-               workers:int=2, backend:str="auto", dedup:str="auto", max_rounds:int=4, progress:bool=True) -> tuple[list[Task], SynthReport]:
+               workers:int=2, backend:str="auto", dedup:str="auto", max_rounds:int=4, progress:bool=True,
+               executor:str="process", # where the gates run: process | serial | ray; the tasks do not depend on it
+               ray_address:str|None=None) -> tuple[list[Task], SynthReport]: # Ray cluster; None: a local instance
     "Generate, gate and dedup `n` procedural tasks; returns (tasks, report)."
+    check_executor(executor)
     from clawgym.synth.procedural import load_families, make_task
     fams = load_families()
     names = sorted(families or fams)
     unknown = [f for f in names if f not in fams]
     if unknown: raise ValueError(f"unknown families {unknown}; known: {sorted(fams)}")
-    rep, t0 = SynthReport(n=n, seed=seed), time.time()
+    rep, t0 = SynthReport(n=n, seed=seed, executor=executor), time.time()
     counters = {f: 0 for f in names}
     kept, gen_s, gate_s, dedup_s, rejected, examples = [], 0.0, 0.0, 0.0, Counter(), {}
     index = None  # near-duplicate index over the kept tasks, built once and extended each round
-    for _ in range(max_rounds):
-        want = n - len(kept)
-        if want <= 0: break
-        batch_n = want if not rep.generated else int(want * 1.25) + len(names)
-        t = time.time()
-        batch = []
-        for i in range(batch_n):
-            f = names[(rep.generated + i) % len(names)]
-            batch.append(make_task(f, seed * 100_000 + counters[f]))
-            counters[f] += 1
-        rep.generated += batch_n
-        gen_s += time.time() - t
-        t = time.time()
-        survivors, frep, _ = filter_tasks(batch, workers, backend, dedup="off", progress=progress)
-        gate_s += time.time() - t
-        rejected.update(frep.rejected)
-        for k, v in frep.examples.items(): examples.setdefault(k, v)
-        t = time.time()
-        if index is None and dedup != "off":
-            index = DedupIndex(dedup)
-            rep.dedup_method = index.method
-        drop = set(index.add(survivors)) if index is not None else set()
-        dedup_s += time.time() - t
-        rejected["near_duplicate"] += len(drop)
-        kept += [t for i, t in enumerate(survivors) if i not in drop]
+    with executor_session(executor, workers, ray_address):  # Ray, if used, starts once for every round
+        for _ in range(max_rounds):
+            want = n - len(kept)
+            if want <= 0: break
+            batch_n = want if not rep.generated else int(want * 1.25) + len(names)
+            t = time.time()
+            batch = []
+            for i in range(batch_n):
+                f = names[(rep.generated + i) % len(names)]
+                batch.append(make_task(f, seed * 100_000 + counters[f]))
+                counters[f] += 1
+            rep.generated += batch_n
+            gen_s += time.time() - t
+            t = time.time()
+            survivors, frep, _ = filter_tasks(batch, workers, backend, dedup="off", progress=progress, executor=executor,
+                                              ray_address=ray_address)
+            gate_s += time.time() - t
+            rejected.update(frep.rejected)
+            for k, v in frep.examples.items(): examples.setdefault(k, v)
+            t = time.time()
+            if index is None and dedup != "off":
+                index = DedupIndex(dedup)
+                rep.dedup_method = index.method
+            drop = set(index.add(survivors)) if index is not None else set()
+            dedup_s += time.time() - t
+            rejected["near_duplicate"] += len(drop)
+            kept += [t for i, t in enumerate(survivors) if i not in drop]
     kept = kept[:n]
     rep.kept, rep.rejected, rep.examples = len(kept), dict(rejected), examples
     rep.by_category = dict(Counter(t.meta.category for t in kept))
@@ -363,15 +366,19 @@ def synthesize(n:int, # tasks wanted
 # %% ../../nbs/53_synth_gates.ipynb
 def synthesize_llm(llm, # 'openai:MODEL@BASE_URL' (key from OPENAI_API_KEY) or a ChatClient
                    n:int, # tasks to attempt: each is one pass through the LLM stages
-                   seed:int=0, workers:int=2, backend:str="auto", dedup:str="auto", progress:bool=True) -> tuple[list[Task], SynthReport]:
+                   seed:int=0, workers:int=2, backend:str="auto", dedup:str="auto", progress:bool=True,
+                   executor:str="process", ray_address:str|None=None) -> tuple[list[Task], SynthReport]: # where the gates run
     "Attempt `n` tasks through the LLM route, then the gates and dedup every procedural task passes; returns (tasks, report)."
     from clawgym.synth.llm import generate_llm_tasks
+    check_executor(executor)
     t0 = time.time()
     made, stage_rejections = generate_llm_tasks(llm, n, seed, backend=backend, progress=progress, workers=workers)
     gen_s = time.time() - t0
-    kept, frep, _ = filter_tasks(made, workers, backend, dedup=dedup, progress=progress) if made else ([], FilterReport(), [])
+    kept, frep, _ = filter_tasks(made, workers, backend, dedup=dedup, progress=progress, executor=executor,
+                                  ray_address=ray_address) if made else ([], FilterReport(), [])
     rejected = Counter({f"llm_{k}": v for k, v in stage_rejections.items()}) + Counter(frep.rejected)
     return kept, SynthReport(n=n, seed=seed, generated=n, kept=len(kept), rejected=dict(rejected), examples=frep.examples,
                              by_category=dict(Counter(t.meta.category for t in kept)), by_family={"llm": len(kept)} if kept else {},
                              by_difficulty=dict(Counter(t.meta.difficulty for t in kept)), dedup_method=frep.dedup_method,
-                             stage_s={"generate": round(gen_s, 2), "gates": round(frep.wall_s, 2), "total": round(time.time() - t0, 2)})
+                             stage_s={"generate": round(gen_s, 2), "gates": round(frep.wall_s, 2), "total": round(time.time() - t0, 2)},
+                             executor=executor)
